@@ -1,0 +1,116 @@
+"""The curriculum of a config, without training: for the analysis tools."""
+import copy
+from dataclasses import dataclass
+from typing import List, Optional
+
+import torch
+from mmcv.transforms import Compose
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import PARAM_SCHEDULERS, init_default_scope
+from mmpretrain.registry import DATASETS, HOOKS
+
+from etpp_mm.curriculum import (CurriculumPlan, advance_schedulers,
+                                recipe_step_at)
+from etpp_mm.hooks import EfficientTrainHook
+
+
+@dataclass
+class ConfigCurriculum:
+    plan: CurriculumPlan
+    iters_per_epoch: Optional[int]
+    # The base LR (first param group) at the start of each stage.
+    lr_starts: List[float]
+
+
+def _find_hook_cfg(cfg: Config) -> dict:
+    for hook in cfg.get('custom_hooks', None) or []:
+        if hook.get('type') in ('EfficientTrainHook', EfficientTrainHook):
+            return copy.deepcopy(hook)
+    raise ValueError('the config has no EfficientTrainHook in custom_hooks')
+
+
+def _dataset_cfg_with_pipeline(dataset_cfg: dict) -> dict:
+    """The innermost dataset config (through Repeat/Concat... wrappers)."""
+    while 'pipeline' not in dataset_cfg:
+        if 'dataset' in dataset_cfg:
+            dataset_cfg = dataset_cfg['dataset']
+        elif 'datasets' in dataset_cfg:
+            dataset_cfg = dataset_cfg['datasets'][0]
+        else:
+            raise ValueError('train_dataloader.dataset has no pipeline')
+    return dataset_cfg
+
+
+def iters_per_epoch_of(cfg: Config) -> int:
+    """Length of the train loader, building the train dataset."""
+    loader = cfg.train_dataloader
+    dataset = DATASETS.build(loader.dataset)
+    batch = loader.batch_size
+    drop_last = loader.get('drop_last', False)
+    return len(dataset) // batch if drop_last else -(-len(dataset) // batch)
+
+
+def lr_at_recipe_steps(cfg: Config, steps: List[int],
+                       iters_per_epoch: int) -> List[float]:
+    """The recipe's LR (first param group) after each of ``steps`` recipe
+    iterations, replaying its schedulers on a stand-in model."""
+    model = torch.nn.Linear(1, 1)
+    optim_wrapper = build_optim_wrapper(model, copy.deepcopy(
+        cfg.optim_wrapper))
+    max_epochs = cfg.train_cfg.max_epochs
+    scheduler_cfgs = cfg.get('param_scheduler', None) or []
+    if isinstance(scheduler_cfgs, dict):
+        scheduler_cfgs = [scheduler_cfgs]
+    schedulers = []
+    for scheduler_cfg in scheduler_cfgs:
+        scheduler_cfg = copy.deepcopy(dict(scheduler_cfg))
+        # As MMEngine's runner: an open end is the end of training.
+        scheduler_cfg.setdefault(
+            'end', max_epochs if scheduler_cfg.get('by_epoch', True) else
+            max_epochs * iters_per_epoch)
+        schedulers.append(
+            PARAM_SCHEDULERS.build(
+                scheduler_cfg,
+                default_args=dict(
+                    optimizer=optim_wrapper, epoch_length=iters_per_epoch)))
+    lrs, position = [], 0
+    for step in steps:
+        position = advance_schedulers(schedulers, position, step,
+                                      iters_per_epoch)
+        lrs.append(optim_wrapper.param_groups[0]['lr'])
+    return lrs
+
+
+def curriculum_of_config(cfg: Config,
+                         iters_per_epoch: Optional[int] = None
+                         ) -> ConfigCurriculum:
+    """Resolve the EfficientTrainHook of ``cfg`` into its plan.
+
+    Args:
+        cfg: a config with an ``EfficientTrainHook`` in ``custom_hooks``.
+        iters_per_epoch: train iterations per epoch; ``None`` builds the
+            train dataset to count them.
+
+    Example:
+        >>> cfg = Config.fromfile('configs/fashion_mnist/'
+        ...     'resnet18-narrow_etpp-b8_1xb128_fmnist.py')  # doctest: +SKIP
+        >>> curriculum_of_config(cfg).plan.total_epochs  # doctest: +SKIP
+    """
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    hook = HOOKS.build(_find_hook_cfg(cfg))
+    dataset_cfg = _dataset_cfg_with_pipeline(cfg.train_dataloader.dataset)
+    pipeline = Compose(copy.deepcopy(dataset_cfg['pipeline']))
+    recipe_epochs = cfg.train_cfg.max_epochs
+    plan = hook.resolve([pipeline], recipe_epochs).plan
+    if iters_per_epoch is None:
+        iters_per_epoch = iters_per_epoch_of(cfg)
+    if plan.mode == 'etpp':
+        steps = [
+            recipe_step_at(plan, s.begin_epoch * iters_per_epoch,
+                           iters_per_epoch) for s in plan.stages
+        ]
+    else:
+        steps = [s.begin_epoch * iters_per_epoch for s in plan.stages]
+    lr_starts = lr_at_recipe_steps(cfg, steps, iters_per_epoch)
+    return ConfigCurriculum(plan, iters_per_epoch, lr_starts)

@@ -1,0 +1,19 @@
+"""Curriculum arithmetic: stage tables, epoch plans, compute time.
+
+Pure Python, independent of MMEngine; :mod:`etpp_mm.hooks` adapts it to a
+runner.
+"""
+from .clock import advance_schedulers
+from .plan import (MODES, CurriculumPlan, PlannedStage, Stage, build_plan,
+                   pixel_cost, recipe_step_at, validate_stages)
+from .report import format_plan, plan_rows, plan_totals
+from .presets import (PRESET_BASE_SIZE, PRESETS, preset_stages, scale_size,
+                      stage_table, stages_from_dicts)
+
+__all__ = [
+    'MODES', 'PRESETS', 'PRESET_BASE_SIZE', 'CurriculumPlan', 'PlannedStage',
+    'Stage', 'advance_schedulers', 'build_plan', 'pixel_cost',
+    'preset_stages', 'recipe_step_at', 'scale_size', 'stage_table',
+    'stages_from_dicts', 'validate_stages', 'format_plan', 'plan_rows',
+    'plan_totals'
+]

@@ -1,0 +1,79 @@
+"""Tabulate a plan: what the hook logs and what the plan tool prints."""
+from typing import Any, Dict, List, Optional, Sequence
+
+from .plan import CurriculumPlan
+
+
+def plan_rows(plan: CurriculumPlan,
+              iters_per_epoch: Optional[int] = None,
+              lr_starts: Optional[Sequence[float]] = None
+              ) -> List[Dict[str, Any]]:
+    """One dict per stage: size, scheduled parameters, compute span, real
+    epochs, iterations and (when given) the LR at the stage's start."""
+    rows = []
+    for index, stage in enumerate(plan.stages):
+        params = {
+            f'{t}.{k}': v
+            for t, p in stage.stage.params.items()
+            for k, v in p.items()
+        }
+        rows.append(
+            dict(
+                size=list(stage.size),
+                magnitude=params.get('RandAugment.magnitude_level'),
+                params=params,
+                compute_start=plan.compute_fraction(stage.begin_epoch),
+                compute_end=plan.compute_fraction(stage.end_epoch),
+                epochs=stage.epochs,
+                iters=None if iters_per_epoch is None else stage.epochs *
+                iters_per_epoch,
+                lr_start=None if lr_starts is None else lr_starts[index]))
+    return rows
+
+
+def plan_totals(plan: CurriculumPlan) -> Dict[str, Any]:
+    return dict(
+        mode=plan.mode,
+        total_epochs=plan.total_epochs,
+        equivalent_epochs=plan.equivalent_epochs,
+        recipe_epochs=plan.recipe_epochs,
+        speedup=plan.speedup)
+
+
+def format_plan(plan: CurriculumPlan,
+                iters_per_epoch: Optional[int] = None,
+                lr_starts: Optional[Sequence[float]] = None) -> str:
+    """A fixed-width table of the plan with its totals.
+
+    Example:
+        >>> from etpp_mm.curriculum import build_plan, preset_stages
+        >>> mode, stages = preset_stages('et', (224, 224))
+        >>> print(format_plan(build_plan(stages, mode, 300, (224, 224)))
+        ...       .splitlines()[-1])
+        total: 300 real epochs = 195.9 equivalent epochs (recipe 300), theoretical speed-up 1.53x
+    """
+    rows = plan_rows(plan, iters_per_epoch, lr_starts)
+    header = ['stage', 'size', 'params', 'compute', 'epochs', 'iters', 'lr']
+    lines = []
+    for index, row in enumerate(rows):
+        params = ' '.join(f'{k}={v}' for k, v in row['params'].items())
+        lines.append([
+            str(index + 1), f"{row['size'][0]}x{row['size'][1]}", params
+            or '-', f"{row['compute_start']:.3f}-{row['compute_end']:.3f}",
+            str(row['epochs']), '-' if row['iters'] is None else str(
+                row['iters']), '-' if row['lr_start'] is None else
+            f"{row['lr_start']:.4g}"
+        ])
+    widths = [
+        max(len(header[i]), *(len(line[i]) for line in lines))
+        for i in range(len(header))
+    ]
+    fmt = '  '.join('{:<%d}' % w for w in widths)
+    out = [fmt.format(*header)] + [fmt.format(*line) for line in lines]
+    totals = plan_totals(plan)
+    out.append(
+        f"total: {totals['total_epochs']} real epochs = "
+        f"{totals['equivalent_epochs']:.1f} equivalent epochs (recipe "
+        f"{totals['recipe_epochs']}), theoretical speed-up "
+        f"{totals['speedup']:.2f}x")
+    return '\n'.join(line.rstrip() for line in out)

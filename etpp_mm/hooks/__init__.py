@@ -1,0 +1,3 @@
+from .efficient_train_hook import EfficientTrainHook
+
+__all__ = ['EfficientTrainHook']

@@ -1,0 +1,433 @@
+"""EfficientTrainHook: the EfficientTrain++ curriculum for any MMPretrain
+recipe.
+
+A thin adapter: the stage tables, epoch plan and compute arithmetic live in
+:mod:`etpp_mm.curriculum`; this hook applies a plan to a runner.
+"""
+import copy
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.optim.scheduler.param_scheduler import _ParamScheduler
+from mmengine.runner import EpochBasedTrainLoop
+from mmpretrain.registry import HOOKS
+
+from etpp_mm.curriculum import (PRESETS, CurriculumPlan, advance_schedulers,
+                                build_plan, format_plan, recipe_step_at,
+                                stage_table, stages_from_dicts)
+from etpp_mm.models import LowFrequencyDataPreprocessor
+from etpp_mm.ops.size import to_size_pair
+from etpp_mm.transforms import (CurriculumStageSync, FourierCrop,
+                                LowFrequencyDownsample, LowFrequencyTransform,
+                                SharedStageIndex)
+from .pipeline import (find_transforms, infer_train_size, insertion_points,
+                       iter_transforms, leaf_datasets)
+
+LOW_FREQUENCY_MODES = ('downsample', 'fourier', 'device')
+# Message-hub keys; the 'train/' prefix sends them to every log backend.
+SCALAR_PREFIX = 'train/curriculum/'
+
+
+class _ComputeClockedScheduler(_ParamScheduler):
+    """Stands in for a recipe scheduler in ``runner.param_schedulers``.
+
+    MMEngine's ``ParamSchedulerHook`` calls ``step()`` after every iteration
+    or epoch; here that call does nothing, because
+    :class:`EfficientTrainHook` moves the wrapped scheduler along compute
+    time instead. Checkpointing goes through to the wrapped scheduler, so
+    checkpoints keep MMEngine's layout.
+    """
+
+    def __init__(self, inner: _ParamScheduler):  # noqa: no super().__init__
+        self.inner = inner
+        self.by_epoch = inner.by_epoch
+
+    def step(self, *args, **kwargs):
+        pass
+
+    def state_dict(self):
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state_dict):
+        self.inner.load_state_dict(state_dict)
+
+    def get_last_value(self):
+        return self.inner.get_last_value()
+
+    def _get_value(self):
+        return self.inner._get_value()
+
+    def __repr__(self):
+        return f'ComputeClocked({type(self.inner).__name__})'
+
+
+@dataclass
+class ResolvedCurriculum:
+    """A plan together with the live objects it drives."""
+    plan: CurriculumPlan
+    # (pipeline, [(transform, params per stage)]) for each train pipeline
+    targets: List[Tuple[Any, List[Tuple[Any, List[Dict[str, Any]]]]]]
+    dropped: List[str]
+
+
+@HOOKS.register_module()
+class EfficientTrainHook(Hook):
+    """Run the EfficientTrain(++) curriculum on an unmodified recipe.
+
+    Early stages show every image only through its low frequencies (a
+    smaller image) and with weak augmentation; size and augmentation grow
+    stage by stage. In ET++ (``'etpp'``) mode the stages split a compute
+    budget, low-resolution stages run proportionally more real epochs, the
+    hook sets the training length from the plan, and every parameter
+    scheduler of the recipe (LR, momentum, weight decay) follows cumulative
+    compute instead of iterations.
+
+    Args:
+        preset (str, optional): a stage table of the papers: ``'et'``,
+            ``'etpp'`` (ResNet/Swin), ``'etpp_convnext'``, ``'etpp_deit'``.
+            Sizes are given at 224 and scale to the recipe's train size.
+            Defaults to ``'etpp'`` when ``stages`` is not given either.
+        stages (list[dict], optional): your own table instead of a preset:
+            ``dict(share=..., size=int | (h, w), params={Type: {...}})`` per
+            stage, sizes in pixels of the recipe.
+        mode (str, optional): ``'etpp'`` or ``'et'`` for your own ``stages``
+            (default ``'etpp'``); presets carry their own.
+        budget (float, optional): ``'etpp'`` only: training compute in
+            equivalent full-resolution epochs. ``None`` (default) costs the
+            same as the recipe; ``max_epochs / 1.5`` is 1.5x cheaper.
+        full_size (int | tuple, optional): the recipe's train size; inferred
+            from the train pipeline (RandomResizedCrop, RandomCrop...) when
+            not given.
+        size_divisor (int): stage sizes are multiples of it (e.g. a ViT's
+            patch size or a network's total stride). Defaults to 1.
+        low_frequency (str): the low-frequency step inserted when the train
+            pipeline has none: ``'downsample'`` (anti-aliased Lanczos, the
+            efficient one, default), ``'fourier'`` (exact crop in the data
+            workers) or ``'device'`` (exact crop of the normalised batch in
+            the data preprocessor, before Mixup/CutMix).
+        interpolation (str): filter of ``'downsample'``. Defaults to
+            ``'lanczos'``.
+
+    Example:
+        >>> # in a config inheriting an MMPretrain recipe
+        >>> custom_imports = dict(imports=['etpp_mm'],
+        ...                       allow_failed_imports=False)
+        >>> custom_hooks = [dict(type='EfficientTrainHook', preset='etpp',
+        ...                      budget=200)]
+    """
+
+    # Before RuntimeInfoHook (VERY_HIGH) reads the LR for the logs.
+    priority = 'HIGHEST'
+
+    def __init__(self,
+                 preset: Optional[str] = None,
+                 stages: Optional[Sequence[dict]] = None,
+                 mode: Optional[str] = None,
+                 budget: Optional[float] = None,
+                 full_size=None,
+                 size_divisor: int = 1,
+                 low_frequency: str = 'downsample',
+                 interpolation: str = 'lanczos'):
+        if preset is None and stages is None:
+            preset = 'etpp'
+        if preset is not None and preset not in PRESETS:
+            raise ValueError(f'unknown preset {preset!r} '
+                             '(EfficientTrainHook.preset): choose one of '
+                             f'{list(PRESETS)} or give stages')
+        if stages is not None:
+            stages_from_dicts(stages)  # structure errors before the runner
+        if budget is not None and (isinstance(budget, bool)
+                                   or not isinstance(budget, (int, float))
+                                   or not budget > 0):
+            raise ValueError('EfficientTrainHook.budget must be a positive '
+                             f'number of equivalent epochs, got {budget!r}')
+        if low_frequency not in LOW_FREQUENCY_MODES:
+            raise ValueError(
+                f'EfficientTrainHook.low_frequency={low_frequency!r}: choose '
+                f'one of {list(LOW_FREQUENCY_MODES)}')
+        if isinstance(size_divisor, bool) or not isinstance(
+                size_divisor, int) or size_divisor <= 0:
+            raise ValueError('EfficientTrainHook.size_divisor must be a '
+                             f'positive int, got {size_divisor!r}')
+        self.preset = preset
+        self.stages = stages
+        self.mode = mode
+        self.budget = budget
+        self.full_size = None if full_size is None else to_size_pair(
+            full_size, name='EfficientTrainHook.full_size')
+        self.size_divisor = size_divisor
+        self.low_frequency = low_frequency
+        self.interpolation = interpolation
+
+        self.plan: Optional[CurriculumPlan] = None
+        self._stage_index = SharedStageIndex(0)
+        self._syncs: List[CurriculumStageSync] = []
+        self._current_stage: Optional[int] = None
+        self._recipe_schedulers: List[_ParamScheduler] = []
+        self._recipe_step = 0
+        self._iters_per_epoch = 1
+        self._preprocessor: Optional[LowFrequencyDataPreprocessor] = None
+        self._loaded_plan: Optional[dict] = None
+
+    # ------------------------------------------------------------------
+    # Resolution: pipelines + arguments -> plan (also used by the tools)
+    # ------------------------------------------------------------------
+    def resolve(self, pipelines: Sequence[Any],
+                recipe_epochs: int) -> ResolvedCurriculum:
+        """Build the plan for the given train pipelines, inserting the
+        low-frequency step where none is present.
+
+        Raises ``ValueError`` naming the offending value and key for every
+        problem that would otherwise surface during training.
+        """
+        self._prepare_low_frequency(pipelines)
+        full_size = self.full_size or infer_train_size(pipelines[0])
+        if full_size is None:
+            raise ValueError(
+                'cannot tell the train size from the train pipeline '
+                '(no RandomResizedCrop, RandomCrop, CenterCrop or Resize '
+                'before the low-frequency step): set '
+                'EfficientTrainHook.full_size')
+        mode, stages, from_preset = stage_table(self.preset, self.stages,
+                                                self.mode, full_size,
+                                                self.size_divisor)
+        key = f'preset {self.preset!r}' if from_preset else \
+            'EfficientTrainHook.stages'
+        plan = build_plan(stages, mode, recipe_epochs, full_size,
+                          self.budget, self.size_divisor)
+
+        targets, dropped = [], []
+        types = []
+        for stage in stages:
+            types += [t for t in stage.params if t not in types]
+        for pipeline in pipelines:
+            pipeline_targets = []
+            for transform in find_transforms(
+                    pipeline, lambda t: isinstance(t, LowFrequencyTransform)):
+                pipeline_targets.append(
+                    (transform, [{
+                        'size': s.size
+                    } for s in stages]))
+            for type_name in types:
+                found = find_transforms(
+                    pipeline, lambda t: type(t).__name__ == type_name)
+                if not found:
+                    if from_preset:
+                        dropped.append(type_name)
+                        continue
+                    raise ValueError(
+                        f'{key} schedules {type_name!r}, which is not in the '
+                        'train pipeline (train_dataloader.dataset.pipeline):'
+                        ' add it to the pipeline or remove it from the '
+                        'stage params')
+                for transform in found:
+                    pipeline_targets.append(
+                        (transform,
+                         self._values_per_stage(transform, type_name, stages,
+                                                key)))
+            targets.append((pipeline, pipeline_targets))
+        return ResolvedCurriculum(plan, targets, sorted(set(dropped)))
+
+    @staticmethod
+    def _values_per_stage(transform, type_name, stages, key):
+        """Each stage's parameter values; an unset value carries over from
+        the previous stage (the pipeline's own value before the first)."""
+        current: Dict[str, Any] = {}
+        for stage in stages:
+            for name in stage.params.get(type_name, {}):
+                if not hasattr(transform, name):
+                    raise ValueError(
+                        f'{key} sets {type_name}.{name}, but {type_name} has '
+                        f'no parameter {name!r}')
+                current.setdefault(name, getattr(transform, name))
+        values = []
+        for stage in stages:
+            current = {**current, **stage.params.get(type_name, {})}
+            values.append(dict(current))
+        return values
+
+    def _prepare_low_frequency(self, pipelines):
+        existing = [
+            t for p in pipelines for t in iter_transforms(p)
+            if isinstance(t, LowFrequencyTransform)
+        ]
+        if self.low_frequency == 'device':
+            if existing:
+                raise ValueError(
+                    "EfficientTrainHook.low_frequency='device' crops the "
+                    'batch on the device, but the train pipeline already has '
+                    f'{existing[0]!r}: remove it or choose another '
+                    'low_frequency')
+            return
+        if existing:
+            self._log(f'using the low-frequency step of the train pipeline: '
+                      f'{existing[0]!r}')
+            return
+        for pipeline in pipelines:
+            points = insertion_points(pipeline)
+            if not points:
+                raise ValueError(
+                    'the train pipeline (train_dataloader.dataset.pipeline) '
+                    'has no place for the low-frequency step: it is inserted '
+                    'before RandomErasing/PackInputs, or at the end of each '
+                    'MultiView view. Add LowFrequencyDownsample or '
+                    'FourierCrop to the pipeline yourself.')
+            for view, index in points:
+                step = (LowFrequencyDownsample(
+                    interpolation=self.interpolation)
+                        if self.low_frequency == 'downsample' else
+                        FourierCrop())
+                before = view.transforms[index] if index < len(
+                    view.transforms) else None
+                view.transforms.insert(index, step)
+                where = (f'before {type(before).__name__}'
+                         if before is not None else 'at the end of a view')
+                self._log(f'inserted {step!r} into the train pipeline '
+                          f'{where}')
+
+    # ------------------------------------------------------------------
+    # Runner integration
+    # ------------------------------------------------------------------
+    def before_run(self, runner) -> None:
+        self._logger = runner.logger
+        loop = runner.train_loop
+        if not isinstance(loop, EpochBasedTrainLoop):
+            raise TypeError(
+                'EfficientTrainHook needs an epoch-based train loop '
+                '(train_cfg=dict(by_epoch=True, max_epochs=...)), got '
+                f'{type(loop).__name__}')
+        datasets = leaf_datasets(loop.dataloader.dataset)
+        pipelines = [getattr(d, 'pipeline', None) for d in datasets]
+        if any(p is None or not hasattr(p, 'transforms') for p in pipelines):
+            raise TypeError('EfficientTrainHook needs train datasets with a '
+                            'pipeline; got '
+                            f'{[type(d).__name__ for d in datasets]}')
+        resolved = self.resolve(pipelines, loop.max_epochs)
+        self.plan = plan = resolved.plan
+        for type_name in resolved.dropped:
+            self._log(f'{type_name} is not in the train pipeline: its '
+                      f'schedule in preset {self.preset!r} is off')
+
+        self._syncs = []
+        for pipeline, targets in resolved.targets:
+            sync = CurriculumStageSync(self._stage_index, targets)
+            pipeline.transforms.insert(0, sync)
+            self._syncs.append(sync)
+        if self.low_frequency == 'device':
+            self._wrap_data_preprocessor(runner)
+
+        self._iters_per_epoch = len(loop.dataloader)
+        if plan.mode == 'etpp':
+            loop._max_epochs = plan.total_epochs
+            loop._max_iters = plan.total_epochs * self._iters_per_epoch
+            self._clock_schedulers(runner)
+        self._log('EfficientTrain curriculum:\n' +
+                  format_plan(plan, self._iters_per_epoch))
+
+    def _wrap_data_preprocessor(self, runner):
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        if not isinstance(model.data_preprocessor,
+                          LowFrequencyDataPreprocessor):
+            model.data_preprocessor = LowFrequencyDataPreprocessor(
+                preprocessor=model.data_preprocessor)
+        self._preprocessor = model.data_preprocessor
+        self._log('the low-frequency step is the exact Fourier crop of the '
+                  'normalised batch in the data preprocessor')
+
+    def _clock_schedulers(self, runner):
+        schedulers = runner.param_schedulers
+        if not schedulers:
+            return
+        lists = schedulers.values() if isinstance(schedulers,
+                                                  dict) else [schedulers]
+        for scheduler_list in lists:
+            for index, scheduler in enumerate(scheduler_list):
+                if isinstance(scheduler, _ComputeClockedScheduler):
+                    continue
+                if getattr(scheduler, 'need_val_args', False):
+                    raise ValueError(
+                        f'{type(scheduler).__name__} in param_scheduler '
+                        'reacts to validation metrics and cannot follow '
+                        'compute time: use a scheduler with a fixed curve')
+                self._recipe_schedulers.append(scheduler)
+                scheduler_list[index] = _ComputeClockedScheduler(scheduler)
+        self._log('parameter schedules follow compute progress: '
+                  f'{[type(s).__name__ for s in self._recipe_schedulers]} '
+                  f'traverse the recipe\'s {self.plan.recipe_epochs} epochs '
+                  f'over {self.plan.total_epochs} real epochs')
+
+    def before_train(self, runner) -> None:
+        if runner.iter > 0 and self._loaded_plan is not None and \
+                self._loaded_plan != self.plan.summary():
+            raise ValueError(
+                'the checkpoint being resumed was trained with another '
+                'curriculum plan (EfficientTrainHook arguments, '
+                'train_cfg.max_epochs or train size changed): restore them or '
+                'start a new work_dir. Checkpoint plan: '
+                f'{self._loaded_plan}; current plan: {self.plan.summary()}')
+        if self._recipe_schedulers and runner.iter > 0:
+            # The schedulers' state was saved after they had been moved for
+            # the last completed iteration.
+            self._recipe_step = recipe_step_at(self.plan, runner.iter - 1,
+                                               self._iters_per_epoch)
+
+    def before_train_epoch(self, runner) -> None:
+        # Runs before the loader's iterator is reset for the epoch, so
+        # (persistent) workers produce the new stage from its first batch.
+        index = self.plan.stage_index_at(runner.epoch)
+        self._stage_index.set(index)
+        for sync in self._syncs:
+            sync.sync()  # the main process's copy (num_workers=0)
+        if self._preprocessor is not None:
+            size = self.plan.stages[index].size
+            self._preprocessor.size = None if tuple(size) == tuple(
+                self.plan.full_size) else size
+        if index != self._current_stage:
+            self._current_stage = index
+            self._log(self._describe_stage(runner, index))
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        plan = self.plan
+        if self._recipe_schedulers:
+            target = recipe_step_at(plan, runner.iter, self._iters_per_epoch)
+            self._recipe_step = advance_schedulers(self._recipe_schedulers,
+                                                   self._recipe_step, target,
+                                                   self._iters_per_epoch)
+        stage = plan.stages[self._current_stage]
+        hub = runner.message_hub
+        hub.update_scalar(SCALAR_PREFIX + 'size', stage.size[0])
+        hub.update_scalar(
+            SCALAR_PREFIX + 'compute',
+            plan.compute_fraction(runner.iter / self._iters_per_epoch))
+        for type_name, params in stage.stage.params.items():
+            for name, value in params.items():
+                if isinstance(value, (int, float)):
+                    hub.update_scalar(f'{SCALAR_PREFIX}{type_name}.{name}',
+                                      value)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint['efficient_train'] = self.plan.summary()
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self._loaded_plan = copy.deepcopy(checkpoint.get('efficient_train'))
+
+    # ------------------------------------------------------------------
+    def _describe_stage(self, runner, index: int) -> str:
+        plan = self.plan
+        stage = plan.stages[index]
+        params = ', '.join(f'{t}.{k}={v}'
+                           for t, p in stage.stage.params.items()
+                           for k, v in p.items())
+        compute = plan.compute_fraction(stage.begin_epoch)
+        return (f'curriculum stage {index + 1}/{len(plan.stages)} from epoch '
+                f'{stage.begin_epoch + 1}: size {stage.size[0]}x'
+                f'{stage.size[1]}' + (f', {params}' if params else '') +
+                f' ({stage.epochs} epochs, compute {compute:.1%} done)')
+
+    def _log(self, message: str) -> None:
+        logger = getattr(self, '_logger', None)
+        if logger is not None:
+            logger.info(message)

@@ -1,0 +1,66 @@
+"""Print the EfficientTrain curriculum a config will run.
+
+Per stage: input size, scheduled parameters (RandAugment magnitude...),
+span of compute, real epochs, iterations and the LR at the stage's start;
+then the totals (real epochs, equivalent full-resolution epochs, theoretical
+speed-up over the recipe).
+
+Example::
+
+    python tools/analysis/print_curriculum.py \
+        configs/fashion_mnist/resnet18-narrow_etpp-b8_1xb128_fmnist.py
+    python tools/analysis/print_curriculum.py CONFIG --json \
+        --cfg-options 'custom_hooks.0.budget=100'
+"""
+import argparse
+import json
+
+from mmengine.config import Config, DictAction
+
+from etpp_mm.apis import curriculum_of_config
+from etpp_mm.curriculum import format_plan, plan_rows, plan_totals
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Print the EfficientTrain curriculum of a config')
+    parser.add_argument('config', help='config file with EfficientTrainHook')
+    parser.add_argument('--json', action='store_true', help='print JSON')
+    parser.add_argument(
+        '--iters-per-epoch',
+        type=int,
+        help='train iterations per epoch (default: count them by building '
+        'the train dataset)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, as in tools/train.py')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    result = curriculum_of_config(cfg, args.iters_per_epoch)
+    if args.json:
+        rows = plan_rows(result.plan, result.iters_per_epoch,
+                         result.lr_starts)
+        keys = ('size', 'magnitude', 'compute_start', 'compute_end',
+                'epochs', 'iters', 'lr_start')
+        print(
+            json.dumps(
+                dict(
+                    stages=[{k: row[k] for k in keys} for row in rows],
+                    **plan_totals(result.plan)),
+                indent=2))
+    else:
+        print(
+            format_plan(result.plan, result.iters_per_epoch,
+                        result.lr_starts))
+
+
+if __name__ == '__main__':
+    main()
