@@ -1,0 +1,10 @@
+"""Low-frequency transforms, registered in ``mmpretrain.registry.TRANSFORMS``
+on import."""
+from .low_frequency import (FourierCrop, LowFrequencyDownsample,
+                            LowFrequencyTransform)
+from .stage_sync import CurriculumStageSync, SharedStageIndex
+
+__all__ = [
+    'LowFrequencyTransform', 'FourierCrop', 'LowFrequencyDownsample',
+    'CurriculumStageSync', 'SharedStageIndex'
+]
