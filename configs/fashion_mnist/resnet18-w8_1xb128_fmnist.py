@@ -1,7 +1,7 @@
-# Baseline recipe: the narrow CIFAR-stem ResNet-18 on Fashion-MNIST, 12 epochs.
+# Baseline recipe: ResNet-18 (CIFAR stem, width 8) on Fashion-MNIST, 15 epochs.
 _base_ = [
     'mmpretrain::_base_/default_runtime.py',
-    '../_base_/models/resnet18_cifar_narrow_fmnist.py',
+    '../_base_/models/resnet18-w8_cifar-stem_fmnist.py',
     '../_base_/datasets/fashion_mnist.py',
     '../_base_/schedules/fmnist_sgd_coslr.py',
 ]

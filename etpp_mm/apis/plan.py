@@ -94,7 +94,7 @@ def curriculum_of_config(cfg: Config,
 
     Example:
         >>> cfg = Config.fromfile('configs/fashion_mnist/'
-        ...     'resnet18-narrow_etpp-b8_1xb128_fmnist.py')  # doctest: +SKIP
+        ...     'resnet18-w8_etpp-b10_1xb128_fmnist.py')  # doctest: +SKIP
         >>> curriculum_of_config(cfg).plan.total_epochs  # doctest: +SKIP
     """
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))

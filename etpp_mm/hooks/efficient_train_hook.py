@@ -14,9 +14,10 @@ from mmengine.optim.scheduler.param_scheduler import _ParamScheduler
 from mmengine.runner import EpochBasedTrainLoop
 from mmpretrain.registry import HOOKS
 
-from etpp_mm.curriculum import (PRESETS, CurriculumPlan, advance_schedulers,
-                                build_plan, format_plan, recipe_step_at,
-                                stage_table, stages_from_dicts)
+from etpp_mm.curriculum import (PRESETS, CurriculumPlan, Stage,
+                                advance_schedulers, build_plan, format_plan,
+                                recipe_step_at, stage_table,
+                                stages_from_dicts)
 from etpp_mm.models import LowFrequencyDataPreprocessor
 from etpp_mm.ops.size import to_size_pair
 from etpp_mm.transforms import (CurriculumStageSync, FourierCrop,
@@ -195,40 +196,49 @@ class EfficientTrainHook(Hook):
                                                 self.size_divisor)
         key = f'preset {self.preset!r}' if from_preset else \
             'EfficientTrainHook.stages'
-        plan = build_plan(stages, mode, recipe_epochs, full_size,
-                          self.budget, self.size_divisor)
-
-        targets, dropped = [], []
         types = []
         for stage in stages:
             types += [t for t in stage.params if t not in types]
-        for pipeline in pipelines:
-            pipeline_targets = []
-            for transform in find_transforms(
-                    pipeline, lambda t: isinstance(t, LowFrequencyTransform)):
-                pipeline_targets.append(
-                    (transform, [{
-                        'size': s.size
-                    } for s in stages]))
+        present = {
+            type_name: [
+                find_transforms(p, lambda t: type(t).__name__ == type_name)
+                for p in pipelines
+            ]
+            for type_name in types
+        }
+        dropped = [t for t in types if not any(present[t])]
+        if dropped and not from_preset:
+            raise ValueError(
+                f'{key} schedules {dropped[0]!r}, which is not in the train '
+                'pipeline (train_dataloader.dataset.pipeline): add it to '
+                'the pipeline or remove it from the stage params')
+        # A preset's schedule for a transform the recipe lacks is off.
+        stages = [
+            Stage(s.share, s.size,
+                  {t: p
+                   for t, p in s.params.items() if t not in dropped})
+            for s in stages
+        ]
+        plan = build_plan(stages, mode, recipe_epochs, full_size,
+                          self.budget, self.size_divisor)
+
+        targets = []
+        for index, pipeline in enumerate(pipelines):
+            pipeline_targets = [
+                (transform, [{'size': s.size} for s in stages])
+                for transform in find_transforms(
+                    pipeline, lambda t: isinstance(t, LowFrequencyTransform))
+            ]
             for type_name in types:
-                found = find_transforms(
-                    pipeline, lambda t: type(t).__name__ == type_name)
-                if not found:
-                    if from_preset:
-                        dropped.append(type_name)
-                        continue
-                    raise ValueError(
-                        f'{key} schedules {type_name!r}, which is not in the '
-                        'train pipeline (train_dataloader.dataset.pipeline):'
-                        ' add it to the pipeline or remove it from the '
-                        'stage params')
-                for transform in found:
+                if type_name in dropped:
+                    continue
+                for transform in present[type_name][index]:
                     pipeline_targets.append(
                         (transform,
                          self._values_per_stage(transform, type_name, stages,
                                                 key)))
             targets.append((pipeline, pipeline_targets))
-        return ResolvedCurriculum(plan, targets, sorted(set(dropped)))
+        return ResolvedCurriculum(plan, targets, dropped)
 
     @staticmethod
     def _values_per_stage(transform, type_name, stages, key):

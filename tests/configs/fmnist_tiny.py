@@ -1,8 +1,8 @@
 # A small, fast recipe on real Fashion-MNIST images for the integration
-# tests: 64 training images, 4 iterations per epoch, the narrow ResNet-18.
-_base_ = ['../../configs/fashion_mnist/resnet18-narrow_1xb128_fmnist.py']
+# tests: 64 training images, 4 iterations per epoch, ResNet-18 at width 4.
+_base_ = ['../../configs/fashion_mnist/resnet18-w8_1xb128_fmnist.py']
 custom_imports = dict(imports=['etpp_mm', 'probes'], allow_failed_imports=False)
-# a quarter of the recipe's width: the tests are about the curriculum
+# half the recipe's width: the tests are about the curriculum
 model = dict(
     backbone=dict(stem_channels=4, base_channels=4),
     head=dict(in_channels=32))

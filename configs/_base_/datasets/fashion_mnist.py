@@ -37,6 +37,8 @@ val_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         split='test',
+        # MMPretrain 1.2's MNIST reads the test files only in test mode
+        test_mode=True,
         download=False,
         pipeline=test_pipeline),
     sampler=dict(type='DefaultSampler', shuffle=False),
