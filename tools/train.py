@@ -7,7 +7,7 @@ lets ``--resume`` load checkpoints with weights-only loading on torch >= 2.6.
 
 Example::
 
-    python tools/train.py configs/fashion_mnist/resnet18-narrow_etpp-b8_1xb128_fmnist.py
+    python tools/train.py configs/fashion_mnist/resnet18-w8_etpp-b10_1xb128_fmnist.py
     python tools/train.py CONFIG --resume          # latest checkpoint of work_dir
 """
 import sys

@@ -8,7 +8,7 @@ speed-up over the recipe).
 Example::
 
     python tools/analysis/print_curriculum.py \
-        configs/fashion_mnist/resnet18-narrow_etpp-b8_1xb128_fmnist.py
+        configs/fashion_mnist/resnet18-w8_etpp-b10_1xb128_fmnist.py
     python tools/analysis/print_curriculum.py CONFIG --json \
         --cfg-options 'custom_hooks.0.budget=100'
 """
