@@ -104,7 +104,13 @@ def curriculum_of_config(cfg: Config,
     recipe_epochs = cfg.train_cfg.max_epochs
     plan = hook.resolve([pipeline], recipe_epochs).plan
     if iters_per_epoch is None:
-        iters_per_epoch = iters_per_epoch_of(cfg)
+        try:
+            iters_per_epoch = iters_per_epoch_of(cfg)
+        except (OSError, RuntimeError) as err:
+            raise RuntimeError(
+                'cannot build the train dataset to count the iterations per '
+                f'epoch ({type(err).__name__}: {err}); give them instead '
+                '(print_curriculum.py --iters-per-epoch N)') from err
     if plan.mode == 'etpp':
         steps = [
             recipe_step_at(plan, s.begin_epoch * iters_per_epoch,

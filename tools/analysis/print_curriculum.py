@@ -14,6 +14,7 @@ Example::
 """
 import argparse
 import json
+import sys
 
 from mmengine.config import Config, DictAction
 
@@ -44,7 +45,10 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    result = curriculum_of_config(cfg, args.iters_per_epoch)
+    try:
+        result = curriculum_of_config(cfg, args.iters_per_epoch)
+    except (RuntimeError, ValueError) as err:
+        sys.exit(f'error: {err}')
     if args.json:
         rows = plan_rows(result.plan, result.iters_per_epoch,
                          result.lr_starts)
