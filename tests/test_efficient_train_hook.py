@@ -77,6 +77,8 @@ def test_stage_changes_are_logged_and_reach_the_json_log(tmp_path,
     for index, (size, epoch) in enumerate([(12, 1), (20, 7), (28, 9)]):
         assert (f'curriculum stage {index + 1}/3 from epoch {epoch}: size '
                 f'{size}x{size}') in log
+    assert ('curriculum finished: 10 real epochs, 4.1 equivalent full-size '
+            "epochs against the recipe's 4 (0.97x less compute") in log
     scalars_path = osp.join(log_dir, 'vis_data', 'scalars.json')
     with open(scalars_path) as f:
         scalars = [json.loads(line) for line in f if line.strip()]

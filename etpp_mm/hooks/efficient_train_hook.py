@@ -418,6 +418,15 @@ class EfficientTrainHook(Hook):
                     hub.update_scalar(f'{SCALAR_PREFIX}{type_name}.{name}',
                                       value)
 
+    def after_train(self, runner) -> None:
+        plan = self.plan
+        done = plan.compute_done(runner.iter / self._iters_per_epoch)
+        saving = plan.recipe_epochs / max(done, 1e-9)
+        self._log(f'curriculum finished: {runner.epoch} real epochs, '
+                  f'{done:.1f} equivalent full-size epochs against the '
+                  f"recipe's {plan.recipe_epochs} ({saving:.2f}x less "
+                  'compute, counted in pixels)')
+
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['efficient_train'] = self.plan.summary()
 
