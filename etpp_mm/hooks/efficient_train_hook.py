@@ -41,7 +41,9 @@ class _ComputeClockedScheduler(_ParamScheduler):
     checkpoints keep MMEngine's layout.
     """
 
-    def __init__(self, inner: _ParamScheduler):  # noqa: no super().__init__
+    def __init__(self, inner: _ParamScheduler):
+        # No super().__init__(): it would apply the initial values to the
+        # optimizer again; all state stays in the wrapped scheduler.
         self.inner = inner
         self.by_epoch = inner.by_epoch
 
