@@ -4,13 +4,18 @@ The arithmetic lives in :mod:`etpp_mm.curriculum.flops`; this module builds
 the model of a config and counts, with MMEngine's complexity analysis, what
 one image costs at each size.
 """
+import contextlib
 import copy
+import logging
 from typing import Dict, Iterable, List, Tuple
 
 import torch
 from mmengine.analysis import get_model_complexity_info
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
+from mmpretrain.models.utils.attention import \
+    scaled_dot_product_attention_pyimpl
 from mmpretrain.registry import MODELS
 
 SizePair = Tuple[int, int]
@@ -18,6 +23,41 @@ SizePair = Tuple[int, int]
 # Backbones that raise on feature maps smaller than their window unless told
 # to pad them (MMPretrain's Swin keeps window 7 at every size).
 PAD_SMALL_MAP_BACKBONES = ('SwinTransformer', 'SwinTransformerV2')
+
+
+@contextlib.contextmanager
+def _quiet_current_logger():
+    """Hide the tracer's per-size warnings (elementwise ops such as BN and
+    pooling, which MMEngine does not count by design; the loss module never
+    called): they repeat for every size and would mix into ``--json``
+    output on stdout."""
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _trace_attention_as_matmuls(model: torch.nn.Module) -> int:
+    """Make attention countable; returns how many modules were changed.
+
+    MMPretrain's attention calls the fused
+    ``F.scaled_dot_product_attention``, which MMEngine's tracer does not
+    count: the ``N x N`` products (quadratic in tokens, about 8% of DeiT-S
+    at 224) would be missing and small sizes would look dearer than they
+    are. MMPretrain's own Python version computes the same thing with two
+    ``matmul`` calls, which are counted.
+    """
+    changed = 0
+    for module in model.modules():
+        attention = getattr(module, 'scaled_dot_product_attention', None)
+        if attention is torch.nn.functional.scaled_dot_product_attention:
+            module.scaled_dot_product_attention = \
+                scaled_dot_product_attention_pyimpl
+            changed += 1
+    return changed
 
 
 class _TensorForward(torch.nn.Module):
@@ -78,6 +118,7 @@ def build_model_for_flops(cfg: Config) -> Tuple[torch.nn.Module, List[str]]:
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     model_cfg, notes = prepare_model_cfg(cfg)
     model = MODELS.build(model_cfg)
+    _trace_attention_as_matmuls(model)
     model.eval()  # no dropout / drop-path, BN uses running stats
     return model, notes
 
@@ -106,7 +147,7 @@ def flops_at_sizes(model: torch.nn.Module,
     """
     wrapped = _TensorForward(model)
     result = {}
-    with torch.no_grad():
+    with torch.no_grad(), _quiet_current_logger():
         for h, w in sizes:
             inputs = torch.zeros(1, channels, h, w)
             try:

@@ -4,6 +4,7 @@ Pure Python, independent of MMEngine; :mod:`etpp_mm.hooks` adapts it to a
 runner.
 """
 from .clock import advance_schedulers
+from .flops import PlanCompute, StageCompute, plan_compute, sizes_of_plan
 from .plan import (MODES, CurriculumPlan, PlannedStage, Stage, build_plan,
                    pixel_cost, recipe_step_at, validate_stages)
 from .report import format_plan, plan_rows, plan_totals
@@ -15,5 +16,6 @@ __all__ = [
     'Stage', 'advance_schedulers', 'build_plan', 'pixel_cost',
     'preset_stages', 'recipe_step_at', 'scale_size', 'stage_table',
     'stages_from_dicts', 'validate_stages', 'format_plan', 'plan_rows',
-    'plan_totals'
+    'plan_totals', 'PlanCompute', 'StageCompute', 'plan_compute',
+    'sizes_of_plan'
 ]

@@ -12,39 +12,22 @@ Example::
     python tools/analysis/print_curriculum.py CONFIG --json \
         --cfg-options 'custom_hooks.0.budget=100'
 """
-import argparse
 import json
 import sys
 
-from mmengine.config import Config, DictAction
-
 from etpp_mm.apis import curriculum_of_config
+from etpp_mm.apis.cli import config_arg_parser, load_config
 from etpp_mm.curriculum import format_plan, plan_rows, plan_totals
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Print the EfficientTrain curriculum of a config')
-    parser.add_argument('config', help='config file with EfficientTrainHook')
-    parser.add_argument('--json', action='store_true', help='print JSON')
-    parser.add_argument(
-        '--iters-per-epoch',
-        type=int,
-        help='train iterations per epoch (default: count them by building '
-        'the train dataset)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, as in tools/train.py')
-    return parser.parse_args(argv)
+    return config_arg_parser(
+        'Print the EfficientTrain curriculum of a config').parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args)
     try:
         result = curriculum_of_config(cfg, args.iters_per_epoch)
     except (RuntimeError, ValueError) as err:

@@ -1,0 +1,37 @@
+"""Command-line pieces shared by the analysis tools."""
+import argparse
+
+from mmengine.config import Config, DictAction
+
+
+def config_arg_parser(description: str) -> argparse.ArgumentParser:
+    """A parser with the arguments every curriculum tool takes: the config,
+    ``--json``, ``--iters-per-epoch`` and ``--cfg-options``.
+
+    Example:
+        >>> parser = config_arg_parser('Print the plan')
+        >>> parser.parse_args(['cfg.py', '--iters-per-epoch', '4']).json
+        False
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('config', help='config file with EfficientTrainHook')
+    parser.add_argument('--json', action='store_true', help='print JSON')
+    parser.add_argument(
+        '--iters-per-epoch',
+        type=int,
+        help='train iterations per epoch (default: count them by building '
+        'the train dataset)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, as in tools/train.py')
+    return parser
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """The config named by ``args.config`` with ``--cfg-options`` merged."""
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
