@@ -6,10 +6,10 @@ runner.
 from .clock import advance_schedulers
 from .flops import PlanCompute, StageCompute, plan_compute, sizes_of_plan
 from .plan import (MODES, CurriculumPlan, PlannedStage, Stage, build_plan,
-                   pixel_cost, recipe_step_at, validate_stages)
+                   check_budget, pixel_cost, recipe_step_at, validate_stages)
+from .presets import (PRESET_BASE_SIZE, PRESETS, check_preset, preset_stages,
+                      scale_size, stage_table, stages_from_dicts)
 from .report import format_plan, plan_rows, plan_totals
-from .presets import (PRESET_BASE_SIZE, PRESETS, preset_stages, scale_size,
-                      stage_table, stages_from_dicts)
 
 __all__ = [
     'MODES', 'PRESETS', 'PRESET_BASE_SIZE', 'CurriculumPlan', 'PlannedStage',
@@ -17,5 +17,5 @@ __all__ = [
     'preset_stages', 'recipe_step_at', 'scale_size', 'stage_table',
     'stages_from_dicts', 'validate_stages', 'format_plan', 'plan_rows',
     'plan_totals', 'PlanCompute', 'StageCompute', 'plan_compute',
-    'sizes_of_plan'
+    'sizes_of_plan', 'check_budget', 'check_preset'
 ]

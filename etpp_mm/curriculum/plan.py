@@ -174,6 +174,15 @@ def validate_stages(stages: Sequence[Stage],
                 'change size_divisor')
 
 
+def check_budget(budget: Any, key: str = 'budget') -> None:
+    """Raise ``ValueError`` naming ``key`` unless ``budget`` is a positive,
+    finite number of equivalent epochs."""
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) \
+            or not budget > 0 or not math.isfinite(budget):
+        raise ValueError(f'{key} must be a positive number of equivalent '
+                         f'epochs, got {budget!r}')
+
+
 def build_plan(stages: Sequence[Stage],
                mode: str,
                recipe_epochs: int,
@@ -209,11 +218,7 @@ def build_plan(stages: Sequence[Stage],
         budget = float(recipe_epochs)
     elif budget is None:
         budget = float(recipe_epochs)
-    if isinstance(budget, bool) or not isinstance(budget, (int, float)) \
-            or not budget > 0 or not math.isfinite(budget):
-        raise ValueError(
-            f'budget must be a positive number of equivalent epochs, got '
-            f'{budget!r}')
+    check_budget(budget)
     full_size = tuple(full_size)
     validate_stages(stages, full_size, size_divisor)
 

@@ -50,6 +50,13 @@ def scale_size(size_at_base: int,
     return tuple(scaled)
 
 
+def check_preset(name: str) -> None:
+    """Raise ``ValueError`` unless ``name`` is a preset."""
+    if name not in _PRESET_TABLES:
+        raise ValueError(f'unknown preset {name!r} (EfficientTrainHook.preset'
+                         f'): choose one of {list(PRESETS)} or give stages')
+
+
 def preset_stages(name: str,
                   full_size: SizePair,
                   size_divisor: int = 1) -> Tuple[str, List[Stage]]:
@@ -60,9 +67,7 @@ def preset_stages(name: str,
         >>> mode, [s.size[0] for s in stages][:3], stages[2].params
         ('etpp', [12, 12, 20], {'RandAugment': {'magnitude_level': 2}})
     """
-    if name not in _PRESET_TABLES:
-        raise ValueError(f'unknown preset {name!r} (EfficientTrainHook.preset'
-                         f'): choose one of {list(PRESETS)} or give stages')
+    check_preset(name)
     mode, sizes, magnitudes = _PRESET_TABLES[name]
     share = 1 / len(sizes)
     stages = [

@@ -14,9 +14,9 @@ from mmengine.optim.scheduler.param_scheduler import _ParamScheduler
 from mmengine.runner import EpochBasedTrainLoop
 from mmpretrain.registry import HOOKS
 
-from etpp_mm.curriculum import (PRESETS, CurriculumPlan, Stage,
-                                advance_schedulers, build_plan, format_plan,
-                                recipe_step_at, stage_table,
+from etpp_mm.curriculum import (CurriculumPlan, Stage, advance_schedulers,
+                                build_plan, check_budget, check_preset,
+                                format_plan, recipe_step_at, stage_table,
                                 stages_from_dicts)
 from etpp_mm.models import LowFrequencyDataPreprocessor
 from etpp_mm.ops.size import to_size_pair
@@ -135,17 +135,12 @@ class EfficientTrainHook(Hook):
                  interpolation: str = 'lanczos'):
         if preset is None and stages is None:
             preset = 'etpp'
-        if preset is not None and preset not in PRESETS:
-            raise ValueError(f'unknown preset {preset!r} '
-                             '(EfficientTrainHook.preset): choose one of '
-                             f'{list(PRESETS)} or give stages')
+        if preset is not None:
+            check_preset(preset)
         if stages is not None:
             stages_from_dicts(stages)  # structure errors before the runner
-        if budget is not None and (isinstance(budget, bool)
-                                   or not isinstance(budget, (int, float))
-                                   or not budget > 0):
-            raise ValueError('EfficientTrainHook.budget must be a positive '
-                             f'number of equivalent epochs, got {budget!r}')
+        if budget is not None:
+            check_budget(budget, key='EfficientTrainHook.budget')
         if low_frequency not in LOW_FREQUENCY_MODES:
             raise ValueError(
                 f'EfficientTrainHook.low_frequency={low_frequency!r}: choose '
