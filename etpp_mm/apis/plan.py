@@ -30,7 +30,7 @@ def _find_hook_cfg(cfg: Config) -> dict:
     raise ValueError('the config has no EfficientTrainHook in custom_hooks')
 
 
-def _dataset_cfg_with_pipeline(dataset_cfg: dict) -> dict:
+def dataset_cfg_with_pipeline(dataset_cfg: dict) -> dict:
     """The innermost dataset config (through Repeat/Concat... wrappers)."""
     while 'pipeline' not in dataset_cfg:
         if 'dataset' in dataset_cfg:
@@ -56,8 +56,18 @@ def lr_at_recipe_steps(cfg: Config, steps: List[int],
     """The recipe's LR (first param group) after each of ``steps`` recipe
     iterations, replaying its schedulers on a stand-in model."""
     model = torch.nn.Linear(1, 1)
-    optim_wrapper = build_optim_wrapper(model, copy.deepcopy(
-        cfg.optim_wrapper))
+    recipe_wrapper = copy.deepcopy(dict(cfg.optim_wrapper))
+    # A plain wrapper: the LR curve does not depend on mixed precision
+    # (AmpOptimWrapper refuses to build without a GPU).
+    wrapper_cfg = dict(
+        type='OptimWrapper',
+        optimizer=recipe_wrapper['optimizer'],
+        **{
+            key: recipe_wrapper[key]
+            for key in ('constructor', 'paramwise_cfg')
+            if key in recipe_wrapper
+        })
+    optim_wrapper = build_optim_wrapper(model, wrapper_cfg)
     max_epochs = cfg.train_cfg.max_epochs
     scheduler_cfgs = cfg.get('param_scheduler', None) or []
     if isinstance(scheduler_cfgs, dict):
@@ -99,7 +109,7 @@ def curriculum_of_config(cfg: Config,
     """
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     hook = HOOKS.build(_find_hook_cfg(cfg))
-    dataset_cfg = _dataset_cfg_with_pipeline(cfg.train_dataloader.dataset)
+    dataset_cfg = dataset_cfg_with_pipeline(cfg.train_dataloader.dataset)
     pipeline = Compose(copy.deepcopy(dataset_cfg['pipeline']))
     recipe_epochs = cfg.train_cfg.max_epochs
     plan = hook.resolve([pipeline], recipe_epochs).plan
