@@ -1,13 +1,14 @@
 """EfficientTrain++ for MMPretrain.
 
 Importing the package registers its transforms, data preprocessor and hooks
-into MMPretrain's registries, and lets ``--resume`` load MMEngine checkpoints
-with torch's weights-only loading. In a config::
+into MMPretrain's registries, lets ``--resume`` load MMEngine checkpoints
+with torch's weights-only loading, and (on NumPy 2) replaces mmcv 2.2's
+``adjust_hue``, which crashes on negative hue shifts. In a config::
 
     custom_imports = dict(imports=['etpp_mm'], allow_failed_imports=False)
     custom_hooks = [dict(type='EfficientTrainHook', preset='etpp', budget=200)]
 """
-from .utils import allow_mmengine_checkpoints
+from .utils import allow_mmengine_checkpoints, fix_mmcv_adjust_hue
 from .version import __version__
 
 from . import ops  # noqa: E402,F401  isort: skip
@@ -16,5 +17,6 @@ from . import models  # noqa: E402,F401  isort: skip
 from . import hooks  # noqa: E402,F401  isort: skip
 
 allow_mmengine_checkpoints()
+fix_mmcv_adjust_hue()
 
 __all__ = ['__version__', 'allow_mmengine_checkpoints']

@@ -23,6 +23,30 @@ def fmnist_root():
     return FMNIST_ROOT
 
 
+# Real photos shipped with scikit-image, two per class.
+PHOTOS = {'astronaut': 0, 'coffee': 0, 'chelsea': 1, 'rocket': 1}
+
+
+@pytest.fixture(scope='session')
+def photo_folder(tmp_path_factory):
+    """A tiny ImageNet-layout folder (train/ and val/ with meta/*.txt) of
+    real photos, read by MMPretrain's own ImageNet dataset."""
+    from PIL import Image
+    from skimage import data
+    root = tmp_path_factory.mktemp('photos')
+    for split in ('train', 'val'):
+        lines = []
+        for name, label in PHOTOS.items():
+            folder = root / split / f'class{label}'
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(getattr(data, name)()).convert('RGB').save(
+                folder / f'{name}.jpg', quality=90)
+            lines.append(f'class{label}/{name}.jpg {label}')
+        (root / 'meta').mkdir(exist_ok=True)
+        (root / 'meta' / f'{split}.txt').write_text('\n'.join(lines) + '\n')
+    return str(root)
+
+
 def run_tool(args, cwd=ROOT, check=True, timeout=600, env=None):
     """Run a project tool in a fresh interpreter, tests/ on PYTHONPATH."""
     full_env = dict(os.environ)

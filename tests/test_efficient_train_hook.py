@@ -276,7 +276,8 @@ def test_plan_tool_on_an_imagenet_recipe():
     """Swin-T's MMPretrain recipe, budget 200: the paper's 454 epochs, and
     the LR at 60% of compute where the official schedule has it (~0.41x
     peak), not where an iteration-based cosine would (~0.08x)."""
-    config = osp.join(ROOT, 'tests', 'configs', 'swin_tiny_etpp.py')
+    config = osp.join(ROOT, 'configs', 'imagenet',
+                      'swin-tiny_etpp-b200_16xb64_in1k.py')
     proc = run_tool([
         'python', 'tools/analysis/print_curriculum.py', config, '--json',
         '--iters-per-epoch', '1251'

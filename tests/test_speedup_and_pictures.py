@@ -61,7 +61,9 @@ def _estimate(config):
 
 
 def test_estimate_resnet50_etpp_near_paper():
-    out = _estimate('resnet50_etpp.py')
+    out = _estimate(
+        osp.join(ROOT, 'configs', 'imagenet',
+                 'resnet50_etpp-b200_8xb256-rsb-a2_in1k.py'))
     assert 1.45 <= out['flops_speedup'] <= 1.55
     assert out['pixel_speedup'] == pytest.approx(1.5, abs=0.005)
     assert out['recipe_epochs'] == 300

@@ -18,11 +18,13 @@ from etpp_mm.curriculum import (CurriculumPlan, Stage, advance_schedulers,
                                 build_plan, check_budget, check_preset,
                                 format_plan, recipe_step_at, stage_table,
                                 stages_from_dicts)
-from etpp_mm.models import LowFrequencyDataPreprocessor
+from etpp_mm.models import LowFrequencyDataPreprocessor, scale_drop_path
 from etpp_mm.ops.size import to_size_pair
 from etpp_mm.transforms import (CurriculumStageSync, FourierCrop,
                                 LowFrequencyDownsample, LowFrequencyTransform,
                                 SharedStageIndex)
+from etpp_mm.utils import drop_collate_scope
+from .model_check import check_model_at_sizes
 from .pipeline import (find_transforms, infer_train_size, insertion_points,
                        iter_transforms, leaf_datasets)
 
@@ -64,6 +66,10 @@ class _ComputeClockedScheduler(_ParamScheduler):
 
     def __repr__(self):
         return f'ComputeClocked({type(self.inner).__name__})'
+
+
+def _unwrap(model):
+    return model.module if is_model_wrapper(model) else model
 
 
 @dataclass
@@ -112,6 +118,15 @@ class EfficientTrainHook(Hook):
             the data preprocessor, before Mixup/CutMix).
         interpolation (str): filter of ``'downsample'``. Defaults to
             ``'lanczos'``.
+        drop_path_reference_budget (float, optional): ``'etpp'`` only:
+            scale every drop-path rate of the model by
+            ``budget / drop_path_reference_budget``, the papers' rule with
+            200 for a 300-epoch recipe (a budget of 100 halves the recipe's
+            rates). ``None`` (default) keeps the recipe's rates.
+        check_model (bool): before training, run the model's loss on two
+            train images at each reduced stage size, so a model that cannot
+            take a size fails at once, naming the model, the size and the
+            setting to change. Defaults to True.
 
     Example:
         >>> # in a config inheriting an MMPretrain recipe
@@ -132,7 +147,9 @@ class EfficientTrainHook(Hook):
                  full_size=None,
                  size_divisor: int = 1,
                  low_frequency: str = 'downsample',
-                 interpolation: str = 'lanczos'):
+                 interpolation: str = 'lanczos',
+                 drop_path_reference_budget: Optional[float] = None,
+                 check_model: bool = True):
         if preset is None and stages is None:
             preset = 'etpp'
         if preset is not None:
@@ -141,6 +158,10 @@ class EfficientTrainHook(Hook):
             stages_from_dicts(stages)  # structure errors before the runner
         if budget is not None:
             check_budget(budget, key='EfficientTrainHook.budget')
+        if drop_path_reference_budget is not None:
+            check_budget(
+                drop_path_reference_budget,
+                key='EfficientTrainHook.drop_path_reference_budget')
         if low_frequency not in LOW_FREQUENCY_MODES:
             raise ValueError(
                 f'EfficientTrainHook.low_frequency={low_frequency!r}: choose '
@@ -158,6 +179,8 @@ class EfficientTrainHook(Hook):
         self.size_divisor = size_divisor
         self.low_frequency = low_frequency
         self.interpolation = interpolation
+        self.drop_path_reference_budget = drop_path_reference_budget
+        self.check_model = check_model
 
         self.plan: Optional[CurriculumPlan] = None
         self._stage_index = SharedStageIndex(0)
@@ -311,6 +334,10 @@ class EfficientTrainHook(Hook):
             raise TypeError('EfficientTrainHook needs train datasets with a '
                             'pipeline; got '
                             f'{[type(d).__name__ for d in datasets]}')
+        if drop_collate_scope(loop.dataloader):
+            self._log("removed the '_scope_' keyword MMEngine binds to "
+                      'train_dataloader.collate_fn in configs inherited '
+                      "with 'mmpretrain::' (it breaks default_collate)")
         resolved = self.resolve(pipelines, loop.max_epochs)
         self.plan = plan = resolved.plan
         for type_name in resolved.dropped:
@@ -326,6 +353,8 @@ class EfficientTrainHook(Hook):
             self._wrap_data_preprocessor(runner)
 
         self._iters_per_epoch = len(loop.dataloader)
+        if self.drop_path_reference_budget is not None:
+            self._scale_drop_path(runner)
         if plan.mode == 'etpp':
             loop._max_epochs = plan.total_epochs
             loop._max_iters = plan.total_epochs * self._iters_per_epoch
@@ -333,9 +362,27 @@ class EfficientTrainHook(Hook):
         self._log('EfficientTrain curriculum:\n' +
                   format_plan(plan, self._iters_per_epoch))
 
+    def _scale_drop_path(self, runner):
+        if self.plan.mode != 'etpp':
+            raise ValueError(
+                'EfficientTrainHook.drop_path_reference_budget scales '
+                "drop-path with an ET++ budget: it needs mode 'etpp', got "
+                f'{self.plan.mode!r}')
+        factor = self.plan.budget / self.drop_path_reference_budget
+        changed = scale_drop_path(_unwrap(runner.model), factor)
+        if not changed:
+            self._log('drop_path_reference_budget is set, but the model has '
+                      'no drop-path modules: nothing to scale')
+            return
+        old = max(rate for _, rate, _ in changed)
+        new = max(rate for _, _, rate in changed)
+        self._log(f'drop-path scaled by budget {self.plan.budget:g} / '
+                  f'{self.drop_path_reference_budget:g} = {factor:.3g} in '
+                  f'{len(changed)} modules (deepest rate {old:.3g} -> '
+                  f'{new:.3g})')
+
     def _wrap_data_preprocessor(self, runner):
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = _unwrap(runner.model)
         if not isinstance(model.data_preprocessor,
                           LowFrequencyDataPreprocessor):
             model.data_preprocessor = LowFrequencyDataPreprocessor(
@@ -380,11 +427,39 @@ class EfficientTrainHook(Hook):
             # the last completed iteration.
             self._recipe_step = recipe_step_at(self.plan, runner.iter - 1,
                                                self._iters_per_epoch)
+        if self.check_model:
+            self._check_model(runner)
 
-    def before_train_epoch(self, runner) -> None:
-        # Runs before the loader's iterator is reset for the epoch, so
-        # (persistent) workers produce the new stage from its first batch.
-        index = self.plan.stage_index_at(runner.epoch)
+    def _check_model(self, runner):
+        plan = self.plan
+        first_of_size = {}
+        for index, stage in enumerate(plan.stages):
+            if tuple(stage.size) != tuple(plan.full_size):
+                first_of_size.setdefault(tuple(stage.size), index)
+        loader = runner.train_dataloader
+        dataset = loader.dataset
+
+        def make_batch(index):
+            self._apply_stage(index)
+            samples = [dataset[i] for i in range(min(2, len(dataset)))]
+            return loader.collate_fn(samples)
+
+        def describe(index):
+            size = plan.stages[index].size
+            return f'stage {index + 1} size {size[0]}x{size[1]}'
+
+        try:
+            check_model_at_sizes(
+                _unwrap(runner.model),
+                sorted(first_of_size.values()),
+                make_batch,
+                describe,
+                log=self._log)
+        finally:
+            self._apply_stage(plan.stage_index_at(runner.epoch))
+
+    def _apply_stage(self, index: int) -> None:
+        """Point the pipelines (and the device-side crop) at a stage."""
         self._stage_index.set(index)
         for sync in self._syncs:
             sync.sync()  # the main process's copy (num_workers=0)
@@ -392,6 +467,12 @@ class EfficientTrainHook(Hook):
             size = self.plan.stages[index].size
             self._preprocessor.size = None if tuple(size) == tuple(
                 self.plan.full_size) else size
+
+    def before_train_epoch(self, runner) -> None:
+        # Runs before the loader's iterator is reset for the epoch, so
+        # (persistent) workers produce the new stage from its first batch.
+        index = self.plan.stage_index_at(runner.epoch)
+        self._apply_stage(index)
         if index != self._current_stage:
             self._current_stage = index
             self._log(self._describe_stage(runner, index))

@@ -1,5 +1,10 @@
 """Model-side components, registered in ``mmpretrain.registry.MODELS`` on
 import."""
 from .data_preprocessor import LowFrequencyDataPreprocessor
+from .drop_path import scale_drop_path
+from .mae import ResolutionAdaptiveMAEPretrainDecoder, ResolutionAdaptiveMAEViT
 
-__all__ = ['LowFrequencyDataPreprocessor']
+__all__ = [
+    'LowFrequencyDataPreprocessor', 'ResolutionAdaptiveMAEViT',
+    'ResolutionAdaptiveMAEPretrainDecoder', 'scale_drop_path'
+]

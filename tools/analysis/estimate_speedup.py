@@ -9,7 +9,7 @@ recipe (its epochs x FLOPs(full size)). The pixel-proportional figure of
 Example::
 
     python tools/analysis/estimate_speedup.py \
-        tests/configs/resnet50_etpp.py --iters-per-epoch 1251
+        configs/imagenet/resnet50_etpp-b200_8xb256-rsb-a2_in1k.py --iters-per-epoch 1251
     python tools/analysis/estimate_speedup.py CONFIG --json \
         --iters-per-epoch 1251 --cfg-options 'custom_hooks.0.budget=100'
 """

@@ -1,0 +1,14 @@
+# ConvNeXt-T with EfficientTrain++ (ConvNeXt table: 160 x 6, 224 x 4) at
+# budget 200 on MMPretrain's 300-epoch ConvNeXt-T recipe, whose EMA hook is
+# kept (a config's custom_hooks list replaces its base's).
+_base_ = 'mmpretrain::convnext/convnext-tiny_32xb128_in1k.py'
+custom_imports = dict(imports=['etpp_mm'], allow_failed_imports=False)
+custom_hooks = [
+    dict(type='EMAHook', momentum=1e-4, priority='ABOVE_NORMAL'),
+    dict(
+        type='EfficientTrainHook',
+        preset='etpp_convnext',
+        budget=200,
+        size_divisor=32,
+        drop_path_reference_budget=200),  # the recipe's 0.1, scaled
+]

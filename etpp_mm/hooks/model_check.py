@@ -1,0 +1,115 @@
+"""A dry forward at every reduced stage size before training starts.
+
+A model that cannot take a stage's input size (fixed position embeddings,
+windows larger than the feature map, a stride that does not divide the size)
+would otherwise fail only when that stage begins, possibly days into a run.
+The check feeds a tiny real batch of the train set, made by the train
+pipeline at the stage's size, through the data preprocessor and the model's
+loss, with gradients off, then restores the model's state and the random
+number generators, so training is the same with or without it.
+"""
+import copy
+import random
+from typing import Any, Callable, Iterable, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+# Model classes known to fail at reduced sizes, and the setting that fixes it.
+KNOWN_FIXES = {
+    'MAEViT': "model.backbone.type='ResolutionAdaptiveMAEViT'",
+    'MAEPretrainDecoder':
+    "model.neck.type='ResolutionAdaptiveMAEPretrainDecoder'",
+    'SwinTransformer': 'model.backbone.pad_small_map=True',
+}
+
+
+def model_parts(model: nn.Module) -> str:
+    """``'ImageClassifier(backbone=ResNet, head=LinearClsHead)'``."""
+    parts = [
+        f'{name}={type(getattr(model, name)).__name__}'
+        for name in ('backbone', 'neck', 'head')
+        if isinstance(getattr(model, name, None), nn.Module)
+    ]
+    return f'{type(model).__name__}({", ".join(parts)})'
+
+
+def known_fixes(model: nn.Module) -> list:
+    """The settings of :data:`KNOWN_FIXES` that apply to ``model``'s parts."""
+    names = {type(m).__name__ for m in model.modules()}
+    return [fix for cls, fix in KNOWN_FIXES.items() if cls in names]
+
+
+def loss_forward(model: nn.Module, data_batch: Any) -> Any:
+    """What a train step computes before the backward pass."""
+    data = model.data_preprocessor(data_batch, training=True)
+    if isinstance(data, dict):
+        return model(**data, mode='loss')
+    return model(*data, mode='loss')
+
+
+class _Preserved:
+    """Restores a model's state and the global RNGs on exit."""
+
+    def __init__(self, model: nn.Module):
+        self.model = model
+
+    def __enter__(self):
+        self.state = copy.deepcopy(self.model.state_dict())
+        self.training = self.model.training
+        self.rng = (torch.get_rng_state(), np.random.get_state(),
+                    random.getstate())
+        return self
+
+    def __exit__(self, *exc):
+        self.model.load_state_dict(self.state)
+        self.model.train(self.training)
+        torch.set_rng_state(self.rng[0])
+        np.random.set_state(self.rng[1])
+        random.setstate(self.rng[2])
+        return False
+
+
+def check_model_at_sizes(model: nn.Module,
+                         stages: Iterable[int],
+                         make_batch: Callable[[int], Any],
+                         describe: Callable[[int], str],
+                         key: str = 'EfficientTrainHook',
+                         log: Optional[Callable[[str], None]] = None) -> None:
+    """Run ``model``'s loss on ``make_batch(stage)`` for each stage index.
+
+    Raises ``ValueError`` naming the model, the stage (``describe(stage)``)
+    and what to change, chained to the original error.
+
+    Example:
+        >>> import torch
+        >>> from mmpretrain.models import ImageClassifier
+        >>> from mmpretrain.structures import DataSample
+        >>> model = ImageClassifier(
+        ...     backbone=dict(type='ResNet', depth=18),
+        ...     neck=dict(type='GlobalAveragePooling'),
+        ...     head=dict(type='LinearClsHead', num_classes=2,
+        ...               in_channels=512))
+        >>> def batch(stage):
+        ...     size = (32, 64)[stage]
+        ...     return dict(inputs=torch.rand(2, 3, size, size),
+        ...                 data_samples=[DataSample().set_gt_label(0)] * 2)
+        >>> check_model_at_sizes(model, [0, 1], batch, lambda s: f'stage {s}')
+    """
+    for stage in stages:
+        with _Preserved(model), torch.no_grad():
+            model.eval()
+            try:
+                loss_forward(model, make_batch(stage))
+            except Exception as error:
+                fixes = known_fixes(model)
+                hint = (' Known fix: ' + '; '.join(fixes) + '.') if fixes \
+                    else ''
+                raise ValueError(
+                    f'{model_parts(model)} cannot train at {describe(stage)}:'
+                    f' {type(error).__name__}: {error}.{hint} Or change the '
+                    f'stage sizes ({key}.preset/stages/size_divisor), or set '
+                    f'{key}.check_model=False to skip this check.') from error
+        if log is not None:
+            log(f'model check passed at {describe(stage)}')

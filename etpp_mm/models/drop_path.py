@@ -1,0 +1,36 @@
+"""Stochastic depth rates scaled after the model is built."""
+from typing import List, Tuple
+
+from torch import nn
+
+
+def scale_drop_path(model: nn.Module,
+                    factor: float) -> List[Tuple[str, float, float]]:
+    """Multiply the rate of every drop-path module of ``model`` by ``factor``.
+
+    EfficientTrain++ scales drop-path with the compute budget (E / 200 of the
+    300-epoch value). The rates are baked into the modules when the
+    backbone is built (usually growing linearly with depth), so scaling them
+    in place keeps each backbone's own depth rule. Works with the
+    ``DropPath`` of mmcv (MMPretrain's backbones) and of timm.
+
+    Returns ``(module name, old rate, new rate)`` for each module changed.
+
+    Example:
+        >>> from mmcv.cnn.bricks import DropPath
+        >>> from torch import nn
+        >>> model = nn.Sequential(DropPath(0.1), nn.Linear(2, 2), DropPath(0.2))
+        >>> [(name, new) for name, _, new in scale_drop_path(model, 0.5)]
+        [('0', 0.05), ('2', 0.1)]
+    """
+    if factor < 0:
+        raise ValueError(f'drop-path scale must be >= 0, got {factor}')
+    changed = []
+    for name, module in model.named_modules():
+        rate = getattr(module, 'drop_prob', None)
+        if type(module).__name__ != 'DropPath' or not isinstance(
+                rate, float):
+            continue
+        module.drop_prob = min(rate * factor, 1.0)
+        changed.append((name, rate, module.drop_prob))
+    return changed

@@ -1,0 +1,166 @@
+"""Models at every stage size: MAE's resolution-adaptive variants,
+drop-path scaling, and the compatibility fixes the SSL recipes need."""
+import numpy as np
+import pytest
+import torch
+from mmcv.cnn.bricks import DropPath
+from mmpretrain.models.necks import MAEPretrainDecoder
+from mmpretrain.models.selfsup import MAEViT
+from mmpretrain.registry import MODELS, TRANSFORMS
+
+import etpp_mm  # noqa: F401  registers the variants
+from etpp_mm.models import (ResolutionAdaptiveMAEPretrainDecoder,
+                            ResolutionAdaptiveMAEViT, scale_drop_path)
+from etpp_mm.utils import compat
+
+SMALL_VIT = dict(
+    embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
+
+
+def small_mae(backbone_type, neck_type):
+    return MODELS.build(
+        dict(
+            type='MAE',
+            backbone=dict(
+                type=backbone_type, arch=SMALL_VIT, patch_size=16,
+                mask_ratio=0.75),
+            neck=dict(
+                type=neck_type,
+                patch_size=16,
+                in_chans=3,
+                embed_dim=32,
+                decoder_embed_dim=16,
+                decoder_depth=1,
+                decoder_num_heads=2,
+                mlp_ratio=4.),
+            head=dict(
+                type='MAEPretrainHead',
+                norm_pix=True,
+                patch_size=16,
+                loss=dict(type='PixelReconstructionLoss', criterion='L2'))))
+
+
+def test_variants_equal_mmpretrain_at_the_configured_size():
+    torch.manual_seed(0)
+    ours = small_mae('ResolutionAdaptiveMAEViT',
+                     'ResolutionAdaptiveMAEPretrainDecoder')
+    theirs = small_mae('MAEViT', 'MAEPretrainDecoder')
+    ours.init_weights()
+    theirs.load_state_dict(ours.state_dict())
+    images = torch.rand(2, 3, 224, 224)
+    torch.manual_seed(1)
+    latent, mask, ids_restore = ours.backbone(images)
+    pred = ours.neck(latent, ids_restore)
+    torch.manual_seed(1)
+    latent_ref, mask_ref, ids_ref = theirs.backbone(images)
+    pred_ref = theirs.neck(latent_ref, ids_ref)
+    assert torch.equal(mask, mask_ref) and torch.equal(ids_restore, ids_ref)
+    assert torch.allclose(latent, latent_ref, atol=1e-6)
+    assert torch.allclose(pred, pred_ref, atol=1e-6)
+
+
+def test_mmpretrain_mae_fails_below_its_size_and_the_variant_trains():
+    theirs = small_mae('MAEViT', 'MAEPretrainDecoder')
+    with pytest.raises(RuntimeError):
+        theirs.backbone(torch.rand(2, 3, 96, 96))
+
+    model = small_mae('ResolutionAdaptiveMAEViT',
+                      'ResolutionAdaptiveMAEPretrainDecoder')
+    model.init_weights()
+    for size in (96, 160, 224):
+        images = torch.rand(2, 3, size, size)
+        latent, mask, ids_restore = model.backbone(images)
+        patches = (size // 16)**2
+        assert mask.shape == (2, patches)
+        assert int(mask[0].sum()) == patches - int(patches * 0.25)
+        assert latent.shape[1] == 1 + int(patches * 0.25)  # cls + visible
+        pred = model.neck(latent, ids_restore)
+        assert pred.shape == (2, patches, 16 * 16 * 3)
+        # the target is the stage-size image, patchified by MMPretrain
+        loss = model.loss(images, [])['loss']
+        assert torch.isfinite(loss)
+        loss.backward()
+        assert model.backbone.patch_embed.projection.weight.grad is not None
+        model.zero_grad()
+
+
+def test_position_embeddings_are_interpolated_not_cut():
+    vit = ResolutionAdaptiveMAEViT(arch=SMALL_VIT, patch_size=16)
+    vit.init_weights()
+    table = vit.pos_embed[0, 1:].reshape(14, 14, -1)
+    seen = {}
+    original_masking = vit.random_masking
+
+    def record(tokens, ratio):
+        seen['tokens'] = tokens
+        return original_masking(tokens, ratio)
+
+    vit.random_masking = record
+    with torch.no_grad():
+        vit(torch.zeros(1, 3, 112, 112))  # a 7 x 7 grid
+    bias = vit.patch_embed.projection.bias
+    used = (seen['tokens'][0] - bias).reshape(7, 7, -1)
+    # patch (i, j) of the 7 x 7 grid covers patches 2i..2i+1, 2j..2j+1 of
+    # the 14 x 14 one: its embedding is near their mean, far from the crop
+    block_means = table.reshape(7, 2, 7, 2, -1).mean((1, 3))
+    crop = table[:7, :7]
+    assert (used - block_means).norm() < 0.5 * (used - crop).norm()
+
+
+def test_decoder_refuses_non_square_grids():
+    decoder = ResolutionAdaptiveMAEPretrainDecoder(
+        num_patches=196, embed_dim=32, decoder_embed_dim=16, decoder_depth=1,
+        decoder_num_heads=2)
+    with pytest.raises(ValueError, match='square'):
+        decoder(torch.rand(1, 3, 32), torch.arange(24).unsqueeze(0))
+
+
+def test_scale_drop_path_keeps_each_backbone_depth_rule():
+    swin = MODELS.build(
+        dict(type='SwinTransformer', arch='tiny', drop_path_rate=0.2))
+    before = [m.drop_prob for m in swin.modules() if isinstance(m, DropPath)]
+    changed = scale_drop_path(swin, 0.5)
+    after = [m.drop_prob for m in swin.modules() if isinstance(m, DropPath)]
+    assert len(changed) == len(before) > 10
+    assert max(before) == pytest.approx(0.2)
+    assert after == pytest.approx([b / 2 for b in before])
+    with pytest.raises(ValueError):
+        scale_drop_path(swin, -1)
+
+
+def test_hue_fix_keeps_mmcv_results_and_handles_negative_shifts():
+    rng = np.random.default_rng(0)
+    image = (rng.random((24, 24, 3)) * 255).astype(np.uint8)
+    for backend in ('pillow', 'cv2'):
+        for factor in (0.0, 0.05, 0.3, 0.5):  # mmcv's own works here
+            assert np.array_equal(
+                compat.adjust_hue(image, factor, backend=backend),
+                compat.MMCV_ADJUST_HUE(image, factor, backend=backend))
+        # -f shifts the other way round the circle: undoes +f up to the
+        # HSV round trip's rounding
+        there = compat.adjust_hue(image, 0.2, backend=backend)
+        back = compat.adjust_hue(there, -0.2, backend=backend)
+        assert np.abs(back.astype(int) - image.astype(int)).mean() < 6
+    assert int(compat.hue_shift(-0.07)) == 256 - 17
+
+
+def test_colorjitter_with_hue_runs_in_mmpretrain_pipelines():
+    jitter = TRANSFORMS.build(
+        dict(
+            type='ColorJitter',
+            brightness=0.4,
+            contrast=0.4,
+            saturation=0.2,
+            hue=0.1))
+    image = (np.random.default_rng(1).random((32, 32, 3)) * 255).astype(
+        np.uint8)
+    np.random.seed(0)
+    for _ in range(20):  # about half the draws are negative hue shifts
+        assert jitter(dict(img=image.copy()))['img'].shape == image.shape
+
+
+def test_variants_are_registered_for_configs():
+    assert MODELS.get('ResolutionAdaptiveMAEViT') is ResolutionAdaptiveMAEViT
+    assert issubclass(ResolutionAdaptiveMAEViT, MAEViT)
+    assert issubclass(ResolutionAdaptiveMAEPretrainDecoder,
+                      MAEPretrainDecoder)
