@@ -5,6 +5,7 @@ A thin adapter: the stage tables, epoch plan and compute arithmetic live in
 :mod:`etpp_mm.curriculum`; this hook applies a plan to a runner.
 """
 import copy
+import os
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -18,6 +19,8 @@ from etpp_mm.curriculum import (CurriculumPlan, Stage, advance_schedulers,
                                 build_plan, check_budget, check_preset,
                                 format_plan, recipe_step_at, stage_table,
                                 stages_from_dicts)
+from etpp_mm.data import (ReplayLoader, replay_buffer_bytes, replay_factors,
+                          sample_nbytes, to_compact)
 from etpp_mm.models import LowFrequencyDataPreprocessor, scale_drop_path
 from etpp_mm.ops.size import to_size_pair
 from etpp_mm.transforms import (CurriculumStageSync, FourierCrop,
@@ -123,6 +126,15 @@ class EfficientTrainHook(Hook):
             ``budget / drop_path_reference_budget``, the papers' rule with
             200 for a 300-epoch recipe (a budget of 100 halves the recipe's
             rates). ``None`` (default) keeps the recipe's rates.
+        replay (dict, optional): reuse loaded samples where the data loader
+            is the bottleneck: ``dict(factors=..., buffer_samples=N,
+            max_memory_fraction=0.5)``. ``factors``: uses of each loaded
+            batch, an int, one per stage, or ``{size: factor}`` (e.g.
+            ``{96: 4, 160: 2}``, 1 elsewhere); each replayed batch is drawn
+            from a FIFO of the last ``buffer_samples`` loaded samples, per
+            process. Training is refused if the buffers of this machine's
+            processes would need more than ``max_memory_fraction`` of its
+            memory. ``None`` (default): off.
         check_model (bool): before training, run the model's loss on two
             train images at each reduced stage size, so a model that cannot
             take a size fails at once, naming the model, the size and the
@@ -149,6 +161,7 @@ class EfficientTrainHook(Hook):
                  low_frequency: str = 'downsample',
                  interpolation: str = 'lanczos',
                  drop_path_reference_budget: Optional[float] = None,
+                 replay: Optional[dict] = None,
                  check_model: bool = True):
         if preset is None and stages is None:
             preset = 'etpp'
@@ -162,6 +175,8 @@ class EfficientTrainHook(Hook):
             check_budget(
                 drop_path_reference_budget,
                 key='EfficientTrainHook.drop_path_reference_budget')
+        if replay is not None:
+            self._check_replay_cfg(replay)
         if low_frequency not in LOW_FREQUENCY_MODES:
             raise ValueError(
                 f'EfficientTrainHook.low_frequency={low_frequency!r}: choose '
@@ -180,7 +195,10 @@ class EfficientTrainHook(Hook):
         self.low_frequency = low_frequency
         self.interpolation = interpolation
         self.drop_path_reference_budget = drop_path_reference_budget
+        self.replay = replay
         self.check_model = check_model
+        self._replay: Optional[ReplayLoader] = None
+        self._replay_factors: List[int] = []
 
         self.plan: Optional[CurriculumPlan] = None
         self._stage_index = SharedStageIndex(0)
@@ -191,6 +209,29 @@ class EfficientTrainHook(Hook):
         self._iters_per_epoch = 1
         self._preprocessor: Optional[LowFrequencyDataPreprocessor] = None
         self._loaded_plan: Optional[dict] = None
+
+    @staticmethod
+    def _check_replay_cfg(replay) -> None:
+        key = 'EfficientTrainHook.replay'
+        if not isinstance(replay, dict):
+            raise TypeError(f'{key} must be a dict(factors=..., '
+                            f'buffer_samples=...), got {replay!r}')
+        unknown = set(replay) - {
+            'factors', 'buffer_samples', 'max_memory_fraction'
+        }
+        if unknown:
+            raise ValueError(f'{key} has unknown keys {sorted(unknown)}: '
+                             'use factors, buffer_samples, '
+                             'max_memory_fraction')
+        samples = replay.get('buffer_samples')
+        if isinstance(samples, bool) or not isinstance(samples,
+                                                       int) or samples < 1:
+            raise ValueError(f'{key}.buffer_samples must be a positive int '
+                             f'(samples kept per process), got {samples!r}')
+        fraction = replay.get('max_memory_fraction', 0.5)
+        if not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+            raise ValueError(f'{key}.max_memory_fraction must be in (0, 1], '
+                             f'got {fraction!r}')
 
     # ------------------------------------------------------------------
     # Resolution: pipelines + arguments -> plan (also used by the tools)
@@ -353,6 +394,8 @@ class EfficientTrainHook(Hook):
             self._wrap_data_preprocessor(runner)
 
         self._iters_per_epoch = len(loop.dataloader)
+        if self.replay is not None:
+            self._setup_replay(runner, loop)
         if self.drop_path_reference_budget is not None:
             self._scale_drop_path(runner)
         if plan.mode == 'etpp':
@@ -361,6 +404,47 @@ class EfficientTrainHook(Hook):
             self._clock_schedulers(runner)
         self._log('EfficientTrain curriculum:\n' +
                   format_plan(plan, self._iters_per_epoch))
+
+    def _setup_replay(self, runner, loop):
+        try:
+            factors = replay_factors(
+                self.replay.get('factors', 1),
+                [tuple(s.size) for s in self.plan.stages])
+        except ValueError as error:
+            raise ValueError(f'EfficientTrainHook.replay.factors: {error}')
+        self._replay_factors = factors
+        if not isinstance(loop.dataloader, ReplayLoader):
+            loop.dataloader = ReplayLoader(
+                loop.dataloader,
+                capacity=self.replay['buffer_samples'],
+                seed=runner.seed or 0)
+        self._replay = loop.dataloader
+        self._log('replay: each loaded batch is used '
+                  f'{factors} times per stage, replayed batches drawn from '
+                  f"the last {self.replay['buffer_samples']} loaded samples")
+
+    def _check_replay_memory(self, runner, make_sample):
+        """Refuse buffers this machine cannot hold, naming the bytes."""
+        replaying = [i for i, f in enumerate(self._replay_factors) if f > 1]
+        if not replaying:
+            return
+        per_sample = max(
+            sample_nbytes(to_compact(make_sample(i))) for i in replaying)
+        processes = int(os.environ.get('LOCAL_WORLD_SIZE', 1))
+        needed = replay_buffer_bytes(self.replay['buffer_samples'],
+                                     per_sample, processes)
+        fraction = self.replay.get('max_memory_fraction', 0.5)
+        limit = fraction * os.sysconf('SC_PAGE_SIZE') * os.sysconf(
+            'SC_PHYS_PAGES')
+        text = (f"replay buffers need {needed / 2**20:.1f} MiB on this "
+                f"machine ({self.replay['buffer_samples']} samples x "
+                f'{per_sample} bytes x {processes} process(es))')
+        if needed > limit:
+            raise ValueError(
+                f'{text}, over {fraction:g} of its memory ('
+                f'{limit / 2**20:.0f} MiB): lower EfficientTrainHook.replay.'
+                'buffer_samples or raise max_memory_fraction')
+        self._log(text)
 
     def _scale_drop_path(self, runner):
         if self.plan.mode != 'etpp':
@@ -427,38 +511,45 @@ class EfficientTrainHook(Hook):
             # the last completed iteration.
             self._recipe_step = recipe_step_at(self.plan, runner.iter - 1,
                                                self._iters_per_epoch)
-        if self.check_model:
-            self._check_model(runner)
+        dataset = runner.train_dataloader.dataset
 
-    def _check_model(self, runner):
+        def make_sample(index, sample_index=0):
+            self.apply_stage(index)
+            return dataset[sample_index]
+
+        try:
+            if self._replay is not None:
+                self._check_replay_memory(runner, make_sample)
+            if self.check_model:
+                self._check_model(runner, make_sample)
+        finally:
+            self.apply_stage(self.plan.stage_index_at(runner.epoch))
+
+    def _check_model(self, runner, make_sample):
         plan = self.plan
         first_of_size = {}
         for index, stage in enumerate(plan.stages):
             if tuple(stage.size) != tuple(plan.full_size):
                 first_of_size.setdefault(tuple(stage.size), index)
         loader = runner.train_dataloader
-        dataset = loader.dataset
 
         def make_batch(index):
-            self._apply_stage(index)
-            samples = [dataset[i] for i in range(min(2, len(dataset)))]
-            return loader.collate_fn(samples)
+            count = min(2, len(loader.dataset))
+            return loader.collate_fn(
+                [make_sample(index, i) for i in range(count)])
 
         def describe(index):
             size = plan.stages[index].size
             return f'stage {index + 1} size {size[0]}x{size[1]}'
 
-        try:
-            check_model_at_sizes(
-                _unwrap(runner.model),
-                sorted(first_of_size.values()),
-                make_batch,
-                describe,
-                log=self._log)
-        finally:
-            self._apply_stage(plan.stage_index_at(runner.epoch))
+        check_model_at_sizes(
+            _unwrap(runner.model),
+            sorted(first_of_size.values()),
+            make_batch,
+            describe,
+            log=self._log)
 
-    def _apply_stage(self, index: int) -> None:
+    def apply_stage(self, index: int) -> None:
         """Point the pipelines (and the device-side crop) at a stage."""
         self._stage_index.set(index)
         for sync in self._syncs:
@@ -472,7 +563,12 @@ class EfficientTrainHook(Hook):
         # Runs before the loader's iterator is reset for the epoch, so
         # (persistent) workers produce the new stage from its first batch.
         index = self.plan.stage_index_at(runner.epoch)
-        self._apply_stage(index)
+        self.apply_stage(index)
+        if self._replay is not None:
+            if index != self._current_stage:
+                self._replay.reset()  # one size per batch
+            self._replay.factor = self._replay_factors[index]
+            self._replay.set_epoch(runner.epoch, runner.rank)
         if index != self._current_stage:
             self._current_stage = index
             self._log(self._describe_stage(runner, index))
@@ -487,6 +583,9 @@ class EfficientTrainHook(Hook):
         stage = plan.stages[self._current_stage]
         hub = runner.message_hub
         hub.update_scalar(SCALAR_PREFIX + 'size', stage.size[0])
+        if self._replay_factors:
+            hub.update_scalar(SCALAR_PREFIX + 'replay',
+                              self._replay_factors[self._current_stage])
         hub.update_scalar(
             SCALAR_PREFIX + 'compute',
             plan.compute_fraction(runner.iter / self._iters_per_epoch))
@@ -504,6 +603,9 @@ class EfficientTrainHook(Hook):
                   f'{done:.1f} equivalent full-size epochs against the '
                   f"recipe's {plan.recipe_epochs} ({saving:.2f}x less "
                   'compute, counted in pixels)')
+        if self._replay is not None:
+            self._log(f'replay: {self._replay.loaded_batches} batches loaded, '
+                      f'{self._replay.replayed_batches} replayed')
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['efficient_train'] = self.plan.summary()
@@ -518,6 +620,9 @@ class EfficientTrainHook(Hook):
         params = ', '.join(f'{t}.{k}={v}'
                            for t, p in stage.stage.params.items()
                            for k, v in p.items())
+        if self._replay_factors and self._replay_factors[index] > 1:
+            params += (', ' if params else '') + \
+                f'replay x{self._replay_factors[index]}'
         compute = plan.compute_fraction(stage.begin_epoch)
         return (f'curriculum stage {index + 1}/{len(plan.stages)} from epoch '
                 f'{stage.begin_epoch + 1}: size {stage.size[0]}x'

@@ -1,0 +1,195 @@
+"""Replay of loaded samples: pairing, memory, schedules, resume and DDP, on
+real Fashion-MNIST through the project's launchers."""
+import json
+import math
+import os
+import os.path as osp
+import re
+
+import pytest
+import torch
+from conftest import ROOT, load_probe, run_tool, train
+from mmengine.dataset import pseudo_collate
+from mmpretrain.datasets import FashionMNIST
+from mmpretrain.models import ClsDataPreprocessor
+from torch.utils.data import DataLoader
+
+from etpp_mm.data import (ReplayBuffer, ReplayLoader, replay_factors,
+                          sample_nbytes)
+
+CONFIGS = osp.join(ROOT, 'tests', 'configs')
+TINY = osp.join(CONFIGS, 'fmnist_tiny.py')
+TINY_EPOCH_SIZES = [12] * 6 + [20] * 2 + [28] * 2
+REPLAY = [
+    '--cfg-options', 'custom_hooks.0.replay.factors=[4,2,1]',
+    'custom_hooks.0.replay.buffer_samples=32'
+]
+
+
+def fmnist(root, count):
+    return FashionMNIST(
+        data_root=root,
+        split='train',
+        indices=count,
+        pipeline=[dict(type='PackInputs', meta_keys=('sample_idx', ))])
+
+
+def test_replayed_samples_keep_their_image_and_label(fmnist_root):
+    dataset = fmnist(fmnist_root, 64)
+    loader = DataLoader(
+        dataset, batch_size=8, shuffle=True, collate_fn=pseudo_collate)
+    replay = ReplayLoader(loader, capacity=24, factor=3, seed=0)
+    batches = list(replay)
+    assert len(batches) == len(loader) == 8
+    assert replay.loaded_batches == math.ceil(8 / 3) == 3
+    assert replay.replayed_batches == 5
+    seen_fresh = set()
+    for step, batch in enumerate(batches):
+        indices = [s.metainfo['sample_idx'] for s in batch['data_samples']]
+        if step % 3 == 0:
+            seen_fresh.update(indices)
+        else:  # replayed: only samples already loaded
+            assert set(indices) <= seen_fresh
+        for image, sample in zip(batch['inputs'], batch['data_samples']):
+            raw = dataset.get_data_info(sample.metainfo['sample_idx'])
+            assert torch.equal(image[0], torch.from_numpy(raw['img']))
+            assert int(sample.gt_label) == raw['gt_label']
+    # replayed batches mix samples of different loaded batches
+    replayed = [
+        {s.metainfo['sample_idx'] // 8 for s in b['data_samples']}
+        for i, b in enumerate(batches) if i % 3
+    ]
+    assert any(len(groups) > 1 for groups in replayed)
+
+
+def test_mixup_runs_after_the_replay_mixing(fmnist_root):
+    dataset = fmnist(fmnist_root, 32)
+    loader = DataLoader(dataset, batch_size=8, collate_fn=pseudo_collate)
+    replay = ReplayLoader(loader, capacity=32, factor=2, seed=0)
+    preprocessor = ClsDataPreprocessor(
+        num_classes=10,
+        mean=[0.],
+        std=[255.],
+        batch_augments=dict(augments=dict(type='Mixup', alpha=1.0)))
+    torch.manual_seed(0)
+    batches = list(replay)
+    data = preprocessor(batches[1], training=True)  # a replayed batch
+    scores = torch.stack([s.gt_score for s in data['data_samples']])
+    labels = [int(s.gt_label) for s in batches[1]['data_samples']]
+    # each soft label mixes the sample's own class with a partner's class
+    # from the same replayed batch
+    for row, label in zip(scores, labels):
+        assert row.sum() == pytest.approx(1.0, abs=1e-5)
+        assert row[label] > 0
+        assert set(row.nonzero().flatten().tolist()) <= set(labels)
+
+
+def test_buffer_memory_stays_within_its_bound(fmnist_root):
+    dataset = fmnist(fmnist_root, 96)
+    loader = DataLoader(dataset, batch_size=16, collate_fn=pseudo_collate)
+    replay = ReplayLoader(loader, capacity=40, factor=2, seed=0)
+    per_sample = sample_nbytes(dataset[0])
+    assert per_sample == 28 * 28  # uint8 images are kept as they are
+    for _ in replay:
+        assert len(replay.buffer) <= 40
+        assert replay.buffer.nbytes() <= 40 * per_sample
+    replay.reset()
+    assert len(replay.buffer) == 0
+    with pytest.raises(ValueError, match='positive int'):
+        ReplayBuffer(0)
+    with pytest.raises(ValueError, match='one per stage'):
+        replay_factors([2, 1], [12, 20, 28])
+    with pytest.raises(ValueError, match='positive ints'):
+        replay_factors({12: 0}, [12])
+
+
+def test_replay_keeps_iterations_and_schedules_of_the_plan(
+        tmp_path, fmnist_root):
+    train(TINY, tmp_path / 'plain')
+    plain, _ = load_probe(tmp_path / 'plain')
+    out = train(TINY, tmp_path / 'replay', *REPLAY).stdout
+    replayed, _ = load_probe(tmp_path / 'replay')
+    assert sorted(replayed) == sorted(plain) == list(range(40))
+    for it in range(40):
+        for key in ('size', 'lr', 'compute', 'stamps'):
+            assert replayed[it][key] == plain[it][key], (it, key)
+    # 4 iterations per epoch: x4 at 12 px loads 1 batch per epoch, x2 at
+    # 20 px 2, x1 at 28 px 4
+    assert 'replay: 18 batches loaded, 22 replayed' in out
+    assert 'size 12x12, StampLevel.level=0, replay x4' in out
+    assert re.search(r'replay buffers need 0\.0 MiB', out)
+
+
+def test_resume_with_replay_replays_the_same_sequence(tmp_path, fmnist_root):
+    train(TINY, tmp_path / 'whole', *REPLAY)
+    expected, _ = load_probe(tmp_path / 'whole')
+    parts = tmp_path / 'parts'
+    proc = train(
+        osp.join(CONFIGS, 'fmnist_tiny_interrupted.py'),
+        parts,
+        *REPLAY,
+        check=False)
+    assert 'interrupted before iteration 26' in proc.stdout
+    train(TINY, parts, '--resume', *REPLAY)
+    resumed, _ = load_probe(parts)
+    assert sorted(resumed) == list(range(40))
+    for it in range(40):
+        for key in ('size', 'lr', 'compute', 'stamps'):
+            assert resumed[it][key] == expected[it][key], (it, key)
+
+
+def test_replay_under_two_processes(tmp_path, fmnist_root):
+    env = {'OMP_NUM_THREADS': '1', 'PORT': str(29600 + os.getpid() % 1000)}
+    proc = run_tool([
+        'bash',
+        osp.join(ROOT, 'tools', 'dist_train.sh'), TINY, '2', '--work-dir',
+        str(tmp_path), *REPLAY, 'train_dataloader.num_workers=1',
+        'train_dataloader.persistent_workers=True'
+    ],
+                    env=env)
+    rank0, _ = load_probe(tmp_path, rank=0)
+    rank1, _ = load_probe(tmp_path, rank=1)
+    assert sorted(rank0) == sorted(rank1) == list(range(20))
+    for it in range(20):
+        size = TINY_EPOCH_SIZES[it // 2]
+        assert rank0[it]['sizes'] == rank1[it]['sizes'] == [[size, size]]
+        assert rank0[it]['lr'] == rank1[it]['lr']
+    # 2 iterations per epoch and rank: 6 + 2 + 4 loads
+    assert 'replay: 12 batches loaded, 8 replayed' in proc.stdout
+
+
+def test_a_buffer_too_large_for_the_machine_fails_before_training(
+        tmp_path, fmnist_root):
+    proc = train(
+        TINY,
+        tmp_path,
+        '--cfg-options',
+        'custom_hooks.0.replay.factors=2',
+        'custom_hooks.0.replay.buffer_samples=10000000000',
+        check=False)
+    assert proc.returncode != 0
+    assert re.search(
+        r'replay buffers need [\d.]+ MiB on this machine \(10000000000 '
+        r'samples x 784 bytes', proc.stdout)  # 28 x 28 uint8
+    assert 'lower EfficientTrainHook.replay.buffer_samples' in proc.stdout
+    assert 'Epoch(train)' not in proc.stdout
+
+
+def test_pipeline_benchmark_reports_every_stage_size(fmnist_root):
+    proc = run_tool([
+        'python', 'tools/analysis/benchmark_pipeline.py', TINY, '--json',
+        '--batches', '2', '--compare-replay', '2', '--rounds', '1'
+    ])
+    result = json.loads(proc.stdout[proc.stdout.index('{\n'):])
+    assert [s['size'] for s in result['stages']] == [[12, 12], [20, 20],
+                                                     [28, 28]]
+    for stage in result['stages']:
+        assert stage['loader_images_per_s'] > 0
+        assert stage['model_images_per_s'] > 0
+        assert stage['bound'] == ('loader' if stage['loader_images_per_s'] <
+                                  stage['model_images_per_s'] else 'model')
+        assert stage['balancing_replay'] >= 1
+    replay = result['replay']
+    assert replay['size'] == [12, 12]
+    rates = replay['images_per_s']
+    assert replay['speedup'] == pytest.approx(rates['2'] / rates['1'])

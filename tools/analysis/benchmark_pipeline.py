@@ -1,0 +1,240 @@
+"""Is each curriculum stage bound by the data loader or by the model?
+
+For every stage size of a config's curriculum, measures on this machine:
+
+- the data loader alone: images/s of the train loader (its workers, its
+  pipeline at the stage's size), with replay off;
+- the model step alone: images/s of ``train_step`` (forward, backward,
+  optimizer) repeated on one loaded batch;
+
+and prints whether the stage is loader-bound and the replay factor that
+balances it (``ceil(load time / step time)``). With ``--compare-replay R``
+it then trains the smallest stage with replay factor 1 and R side by side
+(alternating rounds, in one process) and reports both throughputs and their
+ratio: the measured effect of replay, not a model of it.
+
+Example::
+
+    python tools/analysis/benchmark_pipeline.py \\
+        configs/fashion_mnist/resnet18-w8_etpp-b10_1xb128_fmnist.py \\
+        --batches 20 --compare-replay 2
+"""
+import argparse
+import json
+import os.path as osp
+import time
+
+import torch
+from mmengine.config import DictAction
+from mmengine.runner import Runner
+
+import etpp_mm  # noqa: F401  registers the hook and transforms
+from etpp_mm.apis.cli import load_config
+from etpp_mm.data import ReplayLoader, balancing_replay_factor
+from etpp_mm.hooks import EfficientTrainHook
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='Data loader against model step throughput per '
+        'curriculum stage')
+    parser.add_argument('config', help='config file with EfficientTrainHook')
+    parser.add_argument(
+        '--batches',
+        type=int,
+        default=20,
+        help='timed batches per measurement (after one warm-up batch)')
+    parser.add_argument(
+        '--compare-replay',
+        type=int,
+        metavar='R',
+        help='also train the smallest stage with replay 1 and R side by side')
+    parser.add_argument(
+        '--rounds',
+        type=int,
+        default=2,
+        help='alternating rounds of the replay comparison')
+    parser.add_argument(
+        '--buffer-samples',
+        type=int,
+        default=None,
+        help='FIFO size for --compare-replay (default: 8 batches)')
+    parser.add_argument('--json', action='store_true', help='print JSON')
+    parser.add_argument(
+        '--work-dir',
+        default=None,
+        help='where MMEngine may write its logs (default: '
+        'work_dirs/benchmark_pipeline)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, as in tools/train.py')
+    return parser.parse_args()
+
+
+def build(args):
+    """A runner with the curriculum applied to its train pipeline."""
+    cfg = load_config(args)
+    cfg.work_dir = args.work_dir or osp.join('work_dirs',
+                                             'benchmark_pipeline')
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
+    cfg.test_dataloader = cfg.test_cfg = cfg.test_evaluator = None
+    cfg.param_scheduler = None  # the LR does not change a step's cost
+    cfg.load_from, cfg.resume = None, False
+    runner = Runner.from_cfg(cfg)
+    hooks = [h for h in runner.hooks if isinstance(h, EfficientTrainHook)]
+    if not hooks:
+        raise SystemExit(f'{args.config} has no EfficientTrainHook in '
+                         'custom_hooks')
+    hook = hooks[0]
+    hook.replay = None  # measured separately below
+    hook.check_model = False
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    loop = runner.train_loop  # builds the train loader
+    hook.before_run(runner)
+    return runner, hook, loop
+
+
+def first_stage_of_each_size(plan):
+    firsts = {}
+    for index, stage in enumerate(plan.stages):
+        firsts.setdefault(tuple(stage.size), index)
+    return sorted(firsts.values(), key=lambda i: plan.stages[i].size[0])
+
+
+def time_loader(loader, batches):
+    """Seconds per batch of iterating ``loader`` (one warm-up batch)."""
+    iterator = iter(loader)
+    batch = next(iterator)
+    start = time.perf_counter()
+    for _ in range(batches):
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            iterator = iter(loader)
+            batch = next(iterator)
+    return (time.perf_counter() - start) / batches, batch
+
+
+def time_steps(runner, batch, steps):
+    """Seconds per ``train_step`` on one batch (one warm-up step)."""
+    model = runner.model
+    model.train()
+    model.train_step(batch, runner.optim_wrapper)
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.train_step(batch, runner.optim_wrapper)
+    return (time.perf_counter() - start) / steps
+
+
+def batch_images(batch):
+    inputs = batch['inputs']
+    if isinstance(inputs, torch.Tensor):
+        return inputs.shape[0]
+    return len(inputs) if not isinstance(inputs[0], (list, tuple)) else \
+        len(inputs[0])
+
+
+def time_training(runner, loader, batches):
+    """Images/s of loading + stepping ``batches`` batches from ``loader``."""
+    model = runner.model
+    model.train()
+    images, done = 0, 0
+    start = time.perf_counter()
+    while done < batches:
+        for batch in loader:
+            model.train_step(batch, runner.optim_wrapper)
+            images += batch_images(batch)
+            done += 1
+            if done == batches:
+                break
+    return images / (time.perf_counter() - start)
+
+
+def compare_replay(runner, hook, loop, stage, factor, args):
+    hook.apply_stage(stage)
+    raw = loop.dataloader
+    probe = next(iter(raw))
+    buffer_samples = args.buffer_samples or 8 * batch_images(probe)
+    replay = ReplayLoader(raw, capacity=buffer_samples, seed=0)
+    rates = {1: [], factor: []}
+    # warm-up, then alternate so drift on a noisy machine hits both
+    replay.factor = factor
+    time_training(runner, replay, 2)
+    for _ in range(args.rounds):
+        for r in (1, factor):
+            replay.factor = r
+            rates[r].append(time_training(runner, replay, args.batches))
+    return {
+        'stage': stage + 1,
+        'size': list(hook.plan.stages[stage].size),
+        'buffer_samples': buffer_samples,
+        'images_per_s': {
+            str(r): sum(v) / len(v)
+            for r, v in rates.items()
+        },
+        'rounds': {str(r): v
+                   for r, v in rates.items()},
+        'speedup': (sum(rates[factor]) / sum(rates[1])),
+    }
+
+
+def main():
+    args = parse_args()
+    runner, hook, loop = build(args)
+    plan = hook.plan
+    loader = loop.dataloader
+    workers = getattr(loader, 'num_workers', 0)
+    rows = []
+    for stage in first_stage_of_each_size(plan):
+        hook.apply_stage(stage)
+        load_s, batch = time_loader(loader, args.batches)
+        step_s = time_steps(runner, batch, args.batches)
+        images = batch_images(batch)
+        # with workers, loading overlaps the step; without, they add up
+        bound = 'loader' if load_s > step_s else 'model'
+        rows.append(
+            dict(
+                stage=stage + 1,
+                size=list(plan.stages[stage].size),
+                loader_images_per_s=images / load_s,
+                model_images_per_s=images / step_s,
+                bound=bound,
+                balancing_replay=balancing_replay_factor(load_s, step_s)))
+    result = dict(
+        config=args.config,
+        batch_size=images,
+        num_workers=workers,
+        threads=torch.get_num_threads(),
+        stages=rows)
+    if args.compare_replay:
+        smallest = first_stage_of_each_size(plan)[0]
+        result['replay'] = compare_replay(runner, hook, loop, smallest,
+                                          args.compare_replay, args)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f'{args.config}: batch {images}, {workers} loader workers, '
+          f'{result["threads"]} torch threads')
+    print('stage  size     loader img/s  model img/s  bound   balancing '
+          'replay')
+    for row in rows:
+        size = 'x'.join(map(str, row['size']))
+        print(f'{row["stage"]:<6} {size:<8} {row["loader_images_per_s"]:>12.0f}'
+              f'  {row["model_images_per_s"]:>11.0f}  {row["bound"]:<7} '
+              f'{row["balancing_replay"]}')
+    if 'replay' in result:
+        rep = result['replay']
+        r = str(args.compare_replay)
+        print(f'training at stage {rep["stage"]} '
+              f'({"x".join(map(str, rep["size"]))}), '
+              f'{args.rounds} alternating rounds of {args.batches} batches, '
+              f'buffer {rep["buffer_samples"]} samples: replay 1 '
+              f'{rep["images_per_s"]["1"]:.0f} img/s, replay {r} '
+              f'{rep["images_per_s"][r]:.0f} img/s -> '
+              f'{rep["speedup"]:.2f}x')
+
+
+if __name__ == '__main__':
+    main()
