@@ -102,3 +102,18 @@ def test_picture_tool_refuses_unknown_photo():
         tool.load_image(skimage_name='no_such_photo')
     # A wide photo is resized and centre-cropped to 224 x 224.
     assert tool.load_image(skimage_name='chelsea').shape == (224, 224, 3)
+
+
+def test_plot_tool_writes_the_curriculum_png(tmp_path, fmnist_root):
+    out = tmp_path / 'plan.png'
+    proc = run_tool([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'analysis', 'plot_curriculum.py'),
+        osp.join(CONFIGS, 'fmnist_tiny.py'), '--iters-per-epoch', '4',
+        '--dpi', '40', '--out',
+        str(out)
+    ])
+    assert f'wrote {out}' in proc.stdout
+    with Image.open(out) as img:
+        assert img.format == 'PNG'
+        assert img.size == (400, 300)  # 10 x 7.5 inches at 40 dpi
