@@ -10,7 +10,10 @@ from mmpretrain.registry import MODELS, TRANSFORMS
 
 import etpp_mm  # noqa: F401  registers the variants
 from etpp_mm.models import (ResolutionAdaptiveMAEPretrainDecoder,
-                            ResolutionAdaptiveMAEViT, scale_drop_path)
+                            ResolutionAdaptiveMAEViT,
+                            ResolutionAdaptiveSwinTransformer, scale_drop_path)
+from etpp_mm.models.swin import (relative_position_index,
+                                 resize_relative_position_bias)
 from etpp_mm.utils import compat
 
 SMALL_VIT = dict(
@@ -164,3 +167,60 @@ def test_variants_are_registered_for_configs():
     assert issubclass(ResolutionAdaptiveMAEViT, MAEViT)
     assert issubclass(ResolutionAdaptiveMAEPretrainDecoder,
                       MAEPretrainDecoder)
+
+
+def small_swin(backbone_type):
+    return MODELS.build(
+        dict(
+            type=backbone_type,
+            arch=dict(embed_dims=16, depths=[2, 2, 2, 2],
+                      num_heads=[1, 2, 2, 2]),
+            img_size=224,
+            drop_path_rate=0.0))
+
+
+def test_swin_variant_is_mmpretrains_swin_at_224():
+    torch.manual_seed(0)
+    ours = small_swin('ResolutionAdaptiveSwinTransformer')
+    ours.init_weights()
+    theirs = small_swin('SwinTransformer')
+    theirs.load_state_dict(ours.state_dict())  # same keys both ways
+    ours.eval(), theirs.eval()
+    images = torch.rand(2, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.allclose(ours(images)[0], theirs(images)[0], atol=1e-6)
+    from mmpretrain.models.utils.attention import WindowMSA
+    assert torch.equal(
+        WindowMSA(8, (7, 7), 1).relative_position_index,
+        relative_position_index(7))
+
+
+def test_swin_variant_shrinks_the_window_with_the_input():
+    swin = small_swin('ResolutionAdaptiveSwinTransformer')
+    assert [swin.window_for((s, s)) for s in (96, 160, 192, 224)] == \
+        [3, 5, 6, 7]
+    with pytest.raises(AssertionError, match='pad_small_map'):
+        small_swin('SwinTransformer')(torch.rand(1, 3, 96, 96))
+    for size in (96, 160):
+        out = swin(torch.rand(2, 3, size, size))[0]
+        assert out.shape[-1] == size // 32  # no padded feature map
+        out.sum().backward()
+        table = swin.stages[0].blocks[0].attn.w_msa \
+            .relative_position_bias_table
+        assert table.grad is not None and table.grad.abs().sum() > 0
+        swin.zero_grad()
+    # the window is set per forward: back at 224 it is 7 again
+    swin(torch.rand(1, 3, 224, 224))
+    assert swin.stages[0].blocks[1].attn.window_size == 7
+    assert swin.stages[0].blocks[1].attn.shift_size == 3
+
+
+def test_bias_table_is_interpolated_over_offsets():
+    # a bias linear in the offset stays linear, spanning the same range
+    offsets = torch.arange(-6, 7, dtype=torch.float32)
+    dy, dx = torch.meshgrid(offsets, offsets, indexing='ij')
+    table = (dy + 2 * dx).reshape(-1, 1)
+    small = resize_relative_position_bias(table, 7, 3).reshape(5, 5)
+    assert small[2, 2] == pytest.approx(0.0, abs=1e-5)  # centre: offset 0
+    assert small[0, 0] < small[2, 2] < small[4, 4]
+    assert torch.equal(resize_relative_position_bias(table, 7, 7), table)

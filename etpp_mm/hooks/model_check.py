@@ -21,7 +21,9 @@ KNOWN_FIXES = {
     'MAEViT': "model.backbone.type='ResolutionAdaptiveMAEViT'",
     'MAEPretrainDecoder':
     "model.neck.type='ResolutionAdaptiveMAEPretrainDecoder'",
-    'SwinTransformer': 'model.backbone.pad_small_map=True',
+    'SwinTransformer':
+    "model.backbone.type='ResolutionAdaptiveSwinTransformer' (or "
+    'model.backbone.pad_small_map=True)',
 }
 
 

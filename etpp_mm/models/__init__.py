@@ -3,8 +3,10 @@ import."""
 from .data_preprocessor import LowFrequencyDataPreprocessor
 from .drop_path import scale_drop_path
 from .mae import ResolutionAdaptiveMAEPretrainDecoder, ResolutionAdaptiveMAEViT
+from .swin import ResolutionAdaptiveSwinTransformer
 
 __all__ = [
     'LowFrequencyDataPreprocessor', 'ResolutionAdaptiveMAEViT',
-    'ResolutionAdaptiveMAEPretrainDecoder', 'scale_drop_path'
+    'ResolutionAdaptiveMAEPretrainDecoder', 'ResolutionAdaptiveSwinTransformer',
+    'scale_drop_path'
 ]

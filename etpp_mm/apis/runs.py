@@ -1,0 +1,181 @@
+"""Trainings as separate ``tools/train.py`` processes, for the tools that
+train many configs and compare them (``tools/search_curriculum.py``,
+``tools/benchmark.py``).
+
+Each training runs in a fresh interpreter in its own folder: nothing (random
+state, caches, threads, memory) is shared between runs, a crash ends one run
+only, and every folder can be rerun by hand. Results are read back from
+MMEngine's ``vis_data/scalars.json`` (``LocalVisBackend``).
+"""
+import copy
+import glob
+import hashlib
+import json
+import os.path as osp
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from mmengine.config import Config
+
+from etpp_mm.hooks import EfficientTrainHook
+
+# What a training process prints goes here, in its run folder.
+OUTPUT_FILE = 'train_output.log'
+# Keys of a validation record that time the loop rather than score it.
+_TIMING_KEYS = ('data_time', 'time')
+
+
+class Printer:
+    """Print, and append a copy to a log file once ``path`` is set.
+
+    Example:
+        >>> say = Printer()
+        >>> say('hello')
+        hello
+    """
+
+    def __init__(self, path: Optional[str] = None):
+        self.path = path
+
+    def __call__(self, text: str = '') -> None:
+        print(text, flush=True)
+        if self.path is not None:
+            with open(self.path, 'a') as f:
+                f.write(text + '\n')
+
+
+def find_hook_cfgs(cfg: Config) -> Tuple[Optional[dict], List[dict]]:
+    """Split ``cfg.custom_hooks`` into the (first) ``EfficientTrainHook``,
+    copied, and the other hooks.
+
+    Example:
+        >>> cfg = Config(dict(custom_hooks=[dict(type='EMAHook'),
+        ...     dict(type='EfficientTrainHook', budget=10)]))
+        >>> ours, others = find_hook_cfgs(cfg)
+        >>> ours['budget'], [h['type'] for h in others]
+        (10, ['EMAHook'])
+    """
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    ours = [
+        h for h in hooks
+        if h.get('type') in ('EfficientTrainHook', EfficientTrainHook)
+    ]
+    others = [h for h in hooks if not any(h is o for o in ours)]
+    return (copy.deepcopy(dict(ours[0])) if ours else None), others
+
+
+def plain_number(value: float):
+    """Whole floats as ints, for readable configs, names and stable keys.
+
+    Example:
+        >>> plain_number(10.0), plain_number(7.5)
+        (10, 7.5)
+    """
+    return int(value) if float(value).is_integer() else value
+
+
+def config_fingerprint(cfg: Config) -> str:
+    """A short hash of a config's content: it changes whenever the config
+    (or a ``--cfg-options`` merged into it) changes.
+
+    Example:
+        >>> a = config_fingerprint(Config(dict(lr=0.1)))
+        >>> a == config_fingerprint(Config(dict(lr=0.2))), len(a)
+        (False, 12)
+    """
+    text = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
+    return hashlib.sha1(text.encode('utf-8')).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class TrainingProcess:
+    """How one ``tools/train.py`` process ended.
+
+    Args:
+        returncode (int): its exit status (0: trained).
+        seconds (float): wall time from its start to its end.
+        output (str): the file holding its console output.
+    """
+    returncode: int
+    seconds: float
+    output: str
+
+
+def train_in_process(train_script: str,
+                     config_path: str,
+                     run_dir: str,
+                     env: Optional[Mapping[str, str]] = None,
+                     extra_args: Sequence[str] = ()) -> TrainingProcess:
+    """Train ``config_path`` into ``run_dir`` with ``train_script`` in a new
+    interpreter; its console output goes to ``run_dir/train_output.log``.
+
+    The wall time counts the whole process (interpreter start, imports,
+    data loading, training, validation, checkpoints): what a user waits for.
+    """
+    output = osp.join(run_dir, OUTPUT_FILE)
+    with open(output, 'w') as f:
+        start = time.perf_counter()
+        proc = subprocess.run([
+            sys.executable, train_script, config_path, '--work-dir', run_dir,
+            *extra_args
+        ],
+                              stdout=f,
+                              stderr=subprocess.STDOUT,
+                              env=None if env is None else dict(env))
+        seconds = time.perf_counter() - start
+    return TrainingProcess(proc.returncode, seconds, output)
+
+
+def output_tail(path: str, chars: int = 3000) -> str:
+    """The last ``chars`` characters of a text file ('' if unreadable)."""
+    try:
+        with open(path, errors='replace') as f:
+            return f.read()[-chars:]
+    except OSError:
+        return ''
+
+
+def read_scalars(run_dir: str) -> List[Dict[str, Any]]:
+    """Every record of the newest ``vis_data/scalars.json`` under
+    ``run_dir`` (one MMEngine run: one timestamped folder)."""
+    files = sorted(
+        glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json')))
+    if not files:
+        raise RuntimeError(f'no vis_data/scalars.json under {run_dir}')
+    with open(files[-1]) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_metric(run_dir: str, metric: str) -> float:
+    """The last value of ``metric`` logged by the run in ``run_dir``."""
+    value, keys = None, set()
+    for record in read_scalars(run_dir):
+        keys.update(record)
+        if metric in record:
+            value = record[metric]
+    if value is None:
+        raise RuntimeError(
+            f'the run in {run_dir} logged no {metric!r} (logged: '
+            f'{sorted(keys)}): choose --metric among the val evaluator\'s '
+            'keys')
+    return float(value)
+
+
+def last_val_record(run_dir: str) -> Dict[str, Any]:
+    """The metrics of the run's last validation, and its epoch as
+    ``'step'``.
+
+    MMEngine logs train records with ``'iter'`` and ``'epoch'`` and
+    validation records without them, so the last record without ``'iter'``
+    is the final validation; its timing keys are dropped.
+    """
+    records = [r for r in read_scalars(run_dir) if 'iter' not in r]
+    if not records:
+        raise RuntimeError(f'the run in {run_dir} logged no validation')
+    return {
+        k: v
+        for k, v in records[-1].items() if k not in _TIMING_KEYS
+    }
