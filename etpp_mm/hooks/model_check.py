@@ -103,7 +103,14 @@ def check_model_at_sizes(model: nn.Module,
         with _Preserved(model), torch.no_grad():
             model.eval()
             try:
-                loss_forward(model, make_batch(stage))
+                batch = make_batch(stage)
+            except Exception as error:
+                raise ValueError(
+                    f'the train pipeline (train_dataloader.dataset.pipeline) '
+                    f'fails at {describe(stage)}: {type(error).__name__}: '
+                    f'{error}') from error
+            try:
+                loss_forward(model, batch)
             except Exception as error:
                 fixes = known_fixes(model)
                 hint = (' Known fix: ' + '; '.join(fixes) + '.') if fixes \
