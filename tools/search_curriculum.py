@@ -36,13 +36,9 @@ Example::
 """
 import argparse
 import copy
-import glob
-import hashlib
-import json
 import os
 import os.path as osp
 import shutil
-import subprocess
 import sys
 import time
 
@@ -53,6 +49,9 @@ from mmpretrain.registry import DATASETS
 
 from etpp_mm.apis.cli import load_config
 from etpp_mm.apis.plan import dataset_cfg_with_pipeline
+from etpp_mm.apis.runs import (Printer, config_fingerprint, find_hook_cfgs,
+                               output_tail, plain_number, read_metric,
+                               train_in_process)
 from etpp_mm.curriculum import (PRESET_BASE_SIZE, ResultCache, build_plan,
                                 cache_key, check_budget, check_magnitudes,
                                 check_proxy, format_plan, format_snippet,
@@ -179,41 +178,13 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-class Printer:
-    """Print and keep a copy in the work dir's search.log."""
-
-    def __init__(self, path=None):
-        self.path = path
-
-    def __call__(self, text=''):
-        print(text, flush=True)
-        if self.path is not None:
-            with open(self.path, 'a') as f:
-                f.write(text + '\n')
-
-
-def _hook_cfgs(cfg):
-    hooks = list(cfg.get('custom_hooks', None) or [])
-    ours = [
-        h for h in hooks
-        if h.get('type') in ('EfficientTrainHook', EfficientTrainHook)
-    ]
-    others = [h for h in hooks if not any(h is o for o in ours)]
-    return (copy.deepcopy(dict(ours[0])) if ours else None), others
-
-
-def _number(value):
-    """Whole floats as ints, for readable snippets and stable keys."""
-    return int(value) if float(value).is_integer() else value
-
-
 class Recipe:
     """What the search needs from the recipe config (no training)."""
 
     def __init__(self, cfg, args):
         init_default_scope(cfg.get('default_scope', 'mmpretrain'))
         self.cfg = cfg
-        self.hook, self.other_hooks = _hook_cfgs(cfg)
+        self.hook, self.other_hooks = find_hook_cfgs(cfg)
         hook = self.hook or {}
         self.hook_args = {
             k: v
@@ -268,8 +239,7 @@ class Recipe:
 
     def fingerprint(self):
         """Changes whenever the recipe (or --cfg-options) changes."""
-        text = json.dumps(self.cfg.to_dict(), sort_keys=True, default=str)
-        return hashlib.sha1(text.encode('utf-8')).hexdigest()[:12]
+        return config_fingerprint(self.cfg)
 
     def train_split_length(self):
         dataset = dict(self.train_dataset, pipeline=[])
@@ -348,42 +318,15 @@ def proxy_config(recipe, train_indices, heldout_indices, seed,
     return proxy
 
 
-def read_metric(run_dir, metric):
-    files = sorted(
-        glob.glob(osp.join(run_dir, '*', 'vis_data', 'scalars.json')))
-    if not files:
-        raise RuntimeError(f'no vis_data/scalars.json under {run_dir}')
-    value, keys = None, set()
-    with open(files[-1]) as f:
-        for line in f:
-            record = json.loads(line)
-            keys.update(record)
-            if metric in record:
-                value = record[metric]
-    if value is None:
-        raise RuntimeError(
-            f'the proxy in {run_dir} logged no {metric!r} (logged: '
-            f'{sorted(keys)}): choose --metric among the val evaluator\'s '
-            'keys')
-    return float(value)
-
-
 def run_proxy(config_path, run_dir, threads):
     """Train one proxy in its own process (nothing shared between runs);
     its console output goes to run_dir/train_output.log."""
-    output = osp.join(run_dir, 'train_output.log')
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    with open(output, 'w') as f:
-        proc = subprocess.run(
-            [sys.executable, TRAIN_SCRIPT, config_path, '--work-dir', run_dir],
-            stdout=f,
-            stderr=subprocess.STDOUT,
-            env=env)
+    proc = train_in_process(TRAIN_SCRIPT, config_path, run_dir, env)
     if proc.returncode != 0:
-        with open(output) as f:
-            tail = f.read()[-3000:]
-        raise RuntimeError(f'the proxy run in {run_dir} failed (exit '
-                           f'{proc.returncode}); end of {output}:\n{tail}')
+        raise RuntimeError(
+            f'the proxy run in {run_dir} failed (exit {proc.returncode}); '
+            f'end of {proc.output}:\n{output_tail(proc.output)}')
 
 
 def proxy_compute_range(recipe, space, budget, magnitudes):
@@ -455,17 +398,17 @@ def search(args, say):
     space = search_space(sizes, args.num_stages, recipe.full_size,
                          recipe.size_divisor)
     magnitudes = None if args.magnitudes is None else [
-        _number(m) for m in args.magnitudes
+        plain_number(m) for m in args.magnitudes
     ]
     check_magnitudes(magnitudes, space.num_stages)
-    budget = _number(args.budget)
+    budget = plain_number(args.budget)
     check_proxy(args.train_images, args.heldout_images, budget)
     if args.batch_size is not None and args.batch_size < 1:
         raise ValueError(
             f'--batch-size must be a positive int, got {args.batch_size}')
     if args.threads < 1:
         raise ValueError(f'--threads must be >= 1, got {args.threads}')
-    target_budget = _number(recipe.target_budget)
+    target_budget = plain_number(recipe.target_budget)
     check_budget(target_budget, key='--target-budget')
     check_schedules(recipe, space, budget, magnitudes)
     available = recipe.train_split_length()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import (Any, Dict, List, Mapping, Optional, Sequence, Tuple,
                     Union)
 
+from etpp_mm.apis.runs import plain_number
 from etpp_mm.curriculum import PRESETS, cache_key, check_budget, preset_stages
 
 BASELINE = 'baseline'
@@ -103,10 +104,6 @@ class Variant:
             size_divisor=self.size_divisor)
 
 
-def _whole(value: Number) -> Number:
-    return int(value) if float(value).is_integer() else value
-
-
 def make_variants(budgets: Sequence[Number], preset: str,
                   size_divisor: int = 1) -> List[Variant]:
     """The baseline followed by one curriculum variant per budget, in the
@@ -120,7 +117,7 @@ def make_variants(budgets: Sequence[Number], preset: str,
     """
     variants = [Variant(BASELINE)]
     for budget in budgets:
-        budget = _whole(budget)
+        budget = plain_number(budget)
         variants.append(
             Variant(f'{preset} b{budget}', budget, preset, size_divisor))
     return variants
@@ -303,8 +300,24 @@ def summarize(variants: Sequence[Variant], seeds: Sequence[int],
     score difference and measured speed-up against the baseline.
 
     The speed-up is the ratio of mean wall times, not the mean of per-seed
-    ratios: the question is how long the variant takes on average, and
-    seeds are not paired runs of one experiment.
+    ratios: the question is how long a variant takes on average, and one
+    slow run weighs on a ratio of means by its seconds, as it did on the
+    machine.
+
+    Parameters
+    ----------
+    variants : sequence of Variant
+        The baseline and the curricula, in report order.
+    seeds : sequence of int
+        The seeds asked for; a variant with fewer finished runs is
+        summarised over those and marked incomplete.
+    results : sequence of RunResult
+        Finished runs, in any order; others' variants and seeds are
+        ignored.
+
+    Returns
+    -------
+    list of VariantSummary
 
     Examples
     --------
@@ -367,6 +380,22 @@ def check_target(summaries: Sequence[VariantSummary],
     points below the baseline's mean, and a measured speed-up of at least
     ``min_speedup``. A score above the baseline's always passes.
 
+    Parameters
+    ----------
+    summaries : sequence of VariantSummary
+        From :func:`summarize`.
+    recipe_epochs : int
+        The recipe's ``train_cfg.max_epochs``.
+    fraction, max_drop, min_speedup : float
+        The target: budget as a fraction of the recipe's epochs, allowed
+        top-1 drop in points, least measured speed-up.
+
+    Returns
+    -------
+    TargetCheck
+        ``met`` is ``None`` without a budget at ``fraction`` or with runs
+        missing on either side.
+
     Examples
     --------
     >>> variants = make_variants([10], 'etpp')
@@ -407,11 +436,13 @@ def check_target(summaries: Sequence[VariantSummary],
     diff, speedup = candidate.score_diff, candidate.measured_speedup
     accuracy_ok = diff >= -max_drop - _EPSILON
     speed_ok = speedup >= min_speedup - _EPSILON
+    # Three decimals: a value just past a threshold must not print as
+    # the threshold itself.
     facts = (f'{candidate.variant.name}: top-1 '
              f'{candidate.score_mean:.2f} against the baseline\'s '
-             f'{baseline.score_mean:.2f} ({diff:+.2f} points, '
+             f'{baseline.score_mean:.2f} ({diff:+.3f} points, '
              + ('within' if accuracy_ok else 'more than') +
-             f' {max_drop:g} below), measured speed-up {speedup:.2f}x '
+             f' {max_drop:g} below), measured speed-up {speedup:.3f}x '
              f"({'>=' if speed_ok else '<'} {min_speedup:g}x)")
     met = accuracy_ok and speed_ok
     return TargetCheck(
@@ -440,6 +471,15 @@ def eta_seconds(pending: Sequence[Variant], results: Sequence[RunResult],
     is estimated from all finished runs, each scaled to a baseline run by
     its theoretical speed-up, divided by the variant's theoretical
     speed-up. ``None`` until a run has finished.
+
+    Parameters
+    ----------
+    pending : sequence of Variant
+        The variant of each run still to train.
+    results : sequence of RunResult
+        Finished runs (cached ones included: same machine, same settings).
+    variants : sequence of Variant
+        All variants, for the theoretical speed-ups of finished runs.
 
     Examples
     --------
@@ -501,8 +541,10 @@ def format_progress(index: int,
 
     Examples
     --------
-    >>> format_progress(2, 6, 'done', 'etpp b10', 0, 123.4, 91.234, 600)
-    '[run 2/6] done    etpp b10  seed 0  wall 2.1 min  top-1 91.23  ETA 10.0 min'
+    >>> print(format_progress(2, 6, 'done', 'etpp b10', 0, 123.4, 91.234,
+    ...                       600))  # doctest: +NORMALIZE_WHITESPACE
+    [run 2/6] done    etpp b10  seed 0  wall 2.1 min  top-1 91.23
+    ETA 10.0 min
     """
     parts = [f'[run {index}/{total}] {event:<7} {variant}', f'seed {seed}']
     if seconds is not None:
@@ -549,7 +591,8 @@ def format_results_table(summaries: Sequence[VariantSummary],
         spread = 'n/a' if not s.scores else \
             f'{s.score_min:.2f}-{s.score_max:.2f}'
         per_seed = ', '.join(f's{seed} {score:.2f}'
-                             for seed, score in zip(s.seeds, s.scores))
+                             for seed, score in zip(s.seeds, s.scores)) \
+            or 'n/a'
         if not s.complete:
             per_seed += f' ({len(s.seeds)} of {s.expected_runs} seeds)'
         diff = 'reference' if variant.is_baseline and s.scores else \
@@ -557,8 +600,9 @@ def format_results_table(summaries: Sequence[VariantSummary],
         lines.append(
             f'| {variant.name} | {budget} | {epochs} | '
             f"{_cell(s.score_mean, '.2f')} | {spread} | "
-            f"{_cell(s.score_std, '.2f', '-')} | {per_seed or 'n/a'} | "
-            f'{diff} | {format_duration(s.seconds_mean)} | '
+            f"{_cell(s.score_std, '.2f', '-')} | {per_seed} | {diff} | "
+            f"{'n/a' if not s.seconds else format_duration(s.seconds_mean)} | "
+
             f"{_cell(s.measured_speedup, '.2f')}"
             f"{'' if s.measured_speedup is None else 'x'} | "
             f'{variant.theoretical_speedup:.2f}x |')
@@ -687,8 +731,9 @@ def plot_runs(summaries: Sequence[VariantSummary],
         minutes = [s / 60 for s in summary.seconds]
         axes.scatter(minutes, summary.scores, s=18, color=color, alpha=0.5)
         x, y = summary.seconds_mean / 60, summary.score_mean
-        speedup = '' if summary.measured_speedup is None else \
-            f', {summary.measured_speedup:.2f}x'
+        speedup = '' if summary.measured_speedup is None or \
+            summary.variant.is_baseline else \
+            f', {summary.measured_speedup:.2f}x faster'
         axes.errorbar(
             x,
             y,
@@ -698,9 +743,10 @@ def plot_runs(summaries: Sequence[VariantSummary],
             markersize=8,
             capsize=4,
             color=color,
-            label=f'{summary.variant.name} (mean of {len(summary.scores)}'
-            f'{speedup})')
-    axes.set_xlabel('wall time per run (min)')
+            label=f'{summary.variant.name}: {len(summary.scores)} run(s)'
+            f'{speedup}')
+    axes.set_xlabel('wall time per run (min); large markers: means, bars: '
+                    'min-max over the seeds')
     axes.set_ylabel(f'{metric} (%)')
     if title:
         axes.set_title(title, fontsize=10)

@@ -31,10 +31,11 @@ _TIMING_KEYS = ('data_time', 'time')
 class Printer:
     """Print, and append a copy to a log file once ``path`` is set.
 
-    Example:
-        >>> say = Printer()
-        >>> say('hello')
-        hello
+    Examples
+    --------
+    >>> say = Printer()
+    >>> say('hello')
+    hello
     """
 
     def __init__(self, path: Optional[str] = None):
@@ -51,12 +52,13 @@ def find_hook_cfgs(cfg: Config) -> Tuple[Optional[dict], List[dict]]:
     """Split ``cfg.custom_hooks`` into the (first) ``EfficientTrainHook``,
     copied, and the other hooks.
 
-    Example:
-        >>> cfg = Config(dict(custom_hooks=[dict(type='EMAHook'),
-        ...     dict(type='EfficientTrainHook', budget=10)]))
-        >>> ours, others = find_hook_cfgs(cfg)
-        >>> ours['budget'], [h['type'] for h in others]
-        (10, ['EMAHook'])
+    Examples
+    --------
+    >>> cfg = Config(dict(custom_hooks=[dict(type='EMAHook'),
+    ...     dict(type='EfficientTrainHook', budget=10)]))
+    >>> ours, others = find_hook_cfgs(cfg)
+    >>> ours['budget'], [h['type'] for h in others]
+    (10, ['EMAHook'])
     """
     hooks = list(cfg.get('custom_hooks', None) or [])
     ours = [
@@ -70,9 +72,10 @@ def find_hook_cfgs(cfg: Config) -> Tuple[Optional[dict], List[dict]]:
 def plain_number(value: float):
     """Whole floats as ints, for readable configs, names and stable keys.
 
-    Example:
-        >>> plain_number(10.0), plain_number(7.5)
-        (10, 7.5)
+    Examples
+    --------
+    >>> plain_number(10.0), plain_number(7.5)
+    (10, 7.5)
     """
     return int(value) if float(value).is_integer() else value
 
@@ -81,10 +84,11 @@ def config_fingerprint(cfg: Config) -> str:
     """A short hash of a config's content: it changes whenever the config
     (or a ``--cfg-options`` merged into it) changes.
 
-    Example:
-        >>> a = config_fingerprint(Config(dict(lr=0.1)))
-        >>> a == config_fingerprint(Config(dict(lr=0.2))), len(a)
-        (False, 12)
+    Examples
+    --------
+    >>> a = config_fingerprint(Config(dict(lr=0.1)))
+    >>> a == config_fingerprint(Config(dict(lr=0.2))), len(a)
+    (False, 12)
     """
     text = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
     return hashlib.sha1(text.encode('utf-8')).hexdigest()[:12]
@@ -94,10 +98,14 @@ def config_fingerprint(cfg: Config) -> str:
 class TrainingProcess:
     """How one ``tools/train.py`` process ended.
 
-    Args:
-        returncode (int): its exit status (0: trained).
-        seconds (float): wall time from its start to its end.
-        output (str): the file holding its console output.
+    Parameters
+    ----------
+    returncode : int
+        Its exit status (0: trained).
+    seconds : float
+        Wall time from its start to its end.
+    output : str
+        The file holding its console output.
     """
     returncode: int
     seconds: float
@@ -106,20 +114,22 @@ class TrainingProcess:
 
 def train_in_process(train_script: str,
                      config_path: str,
-                     run_dir: str,
+                     work_dir: str,
                      env: Optional[Mapping[str, str]] = None,
-                     extra_args: Sequence[str] = ()) -> TrainingProcess:
-    """Train ``config_path`` into ``run_dir`` with ``train_script`` in a new
-    interpreter; its console output goes to ``run_dir/train_output.log``.
+                     extra_args: Sequence[str] = (),
+                     output: Optional[str] = None) -> TrainingProcess:
+    """Train ``config_path`` into ``work_dir`` with ``train_script`` in a
+    new interpreter; its console output goes to ``output`` (default:
+    ``work_dir/train_output.log``).
 
     The wall time counts the whole process (interpreter start, imports,
     data loading, training, validation, checkpoints): what a user waits for.
     """
-    output = osp.join(run_dir, OUTPUT_FILE)
+    output = output or osp.join(work_dir, OUTPUT_FILE)
     with open(output, 'w') as f:
         start = time.perf_counter()
         proc = subprocess.run([
-            sys.executable, train_script, config_path, '--work-dir', run_dir,
+            sys.executable, train_script, config_path, '--work-dir', work_dir,
             *extra_args
         ],
                               stdout=f,

@@ -1,0 +1,388 @@
+"""The benchmark of a curriculum against its recipe: the pure parts (run
+order, aggregation, speed-ups, the target's verdict, report text) on
+made-up run records, bad input, and the tool on tiny real Fashion-MNIST
+trainings, resumed from its cache."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from conftest import ROOT
+from etpp_mm.apis.benchmark import (RunResult, Variant, check_benchmark_input,
+                                    check_target, eta_seconds, format_report,
+                                    make_variants, plot_runs, run_config_text,
+                                    run_key, run_order, summarize)
+
+RECIPE = osp.join(ROOT, 'configs', 'fashion_mnist',
+                  'resnet18-w8_1xb128_fmnist.py')
+WITH_HOOK = osp.join(ROOT, 'configs', 'fashion_mnist',
+                     'resnet18-w8_etpp-b10_1xb128_fmnist.py')
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_tool', osp.join(ROOT, 'tools', 'benchmark.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def variants_15():
+    """A 15-epoch recipe with budgets 10 (2/3) and 7.5, and made-up
+    theoretical speed-ups."""
+    base, b10, b75 = make_variants([10, 7.5], 'etpp', 4)
+    return [
+        base,
+        Variant(b10.name, 10, 'etpp', 4, 22, 1.5),
+        Variant(b75.name, 7.5, 'etpp', 4, 17, 2.0)
+    ]
+
+
+def records(baseline, b10, b75=None):
+    """Made-up runs: per variant a list of (seconds, top-1), seed 0, 1..."""
+    out = []
+    for name, runs in (('baseline', baseline), ('etpp b10', b10),
+                       ('etpp b7.5', b75 or [])):
+        out += [
+            RunResult(name, seed, seconds, score)
+            for seed, (seconds, score) in enumerate(runs)
+        ]
+    return out
+
+
+def test_runs_go_seed_major_with_the_variants_interleaved():
+    order = run_order(variants_15(), [3, 1])
+    assert [(seed, v.name) for seed, v in order] == [
+        (3, 'baseline'), (3, 'etpp b10'), (3, 'etpp b7.5'),
+        (1, 'baseline'), (1, 'etpp b10'), (1, 'etpp b7.5')
+    ]
+
+
+def test_variants_name_budgets_and_hooks():
+    base, b10, b75 = make_variants([10.0, 7.5], 'etpp_deit', 16)
+    assert base.is_baseline and base.identity() == {'variant': 'baseline'}
+    assert (b10.name, b10.folder, b75.folder) == ('etpp_deit b10',
+                                                  'etpp_deit-b10',
+                                                  'etpp_deit-b7.5')
+    assert b10.hook_cfg() == dict(
+        type='EfficientTrainHook',
+        preset='etpp_deit',
+        budget=10,
+        size_divisor=16)
+    with pytest.raises(ValueError):
+        base.hook_cfg()
+
+
+def test_cache_keys_separate_runs_and_keep_the_baseline_across_presets():
+    settings = dict(recipe='abc', omp_num_threads='1')
+    base, b10 = make_variants([10], 'etpp', 4)
+    keys = {
+        run_key(v, s, settings)
+        for v in (base, b10) for s in (0, 1)
+    }
+    assert len(keys) == 4
+    assert run_key(b10, 0, settings) != run_key(
+        make_variants([10], 'etpp', 8)[1], 0, settings)
+    assert run_key(b10, 0, settings) != run_key(
+        b10, 0, dict(settings, omp_num_threads='2'))
+    # the baseline does not depend on the curriculum's settings
+    assert run_key(base, 0, settings) == run_key(
+        make_variants([5], 'etpp_convnext', 32)[0], 0, settings)
+
+
+def test_summary_takes_means_spreads_and_the_ratio_of_mean_wall_times():
+    results = records(
+        baseline=[(300, 92.0), (100, 92.4)],
+        b10=[(100, 91.9), (100, 92.3)],
+        b75=[(60, 91.0), (40, 90.0)])
+    # given in any order, reported in the order of the seeds
+    base, b10, b75 = summarize(variants_15(), [0, 1], results[::-1])
+    assert base.seeds == b10.seeds == (0, 1)
+    assert base.scores == (92.0, 92.4)
+    assert base.score_mean == pytest.approx(92.2)
+    assert (base.score_min, base.score_max) == (92.0, 92.4)
+    assert base.score_std == pytest.approx(0.2828427, abs=1e-6)
+    assert base.measured_speedup == 1.0 and base.score_diff == 0
+    # ratio of means 200 / 100, not the mean of per-seed ratios (2.0 too
+    # here) ...
+    assert b10.measured_speedup == pytest.approx(2.0)
+    assert b10.score_diff == pytest.approx(-0.1)
+    # ... which differ for b7.5: 200 / 50 = 4, per seed (5 + 2.5) / 2
+    assert b75.measured_speedup == pytest.approx(4.0)
+    assert b75.score_diff == pytest.approx(-1.7)
+    assert all(s.complete for s in (base, b10, b75))
+
+
+def test_summary_of_missing_runs():
+    results = records(baseline=[(100, 92.0)], b10=[])
+    base, b10, b75 = summarize(variants_15(), [0, 1], results)
+    assert base.seeds == (0, ) and not base.complete
+    assert base.score_std is None
+    assert b10.scores == () and b10.score_mean is None
+    assert b10.measured_speedup is None and b10.score_diff is None
+    # runs of other seeds or variants are ignored
+    assert summarize(variants_15(), [1],
+                     results)[0].scores == ()
+
+
+@pytest.mark.parametrize(
+    'b10_runs, met, words',
+    [
+        # 92.0 against 92.2, 1.5x: both in
+        ([(100, 91.9), (100, 92.1)], True, ['Met', '-0.200', '1.500x']),
+        # exactly at both thresholds
+        ([(750 / 7, 91.8), (750 / 7, 92.0)], True, ['Met', '1.400x']),
+        # better than the baseline always passes the accuracy part
+        ([(100, 93.9), (100, 94.1)], True, ['Met', '+1.800']),
+        # 0.31 points down
+        ([(100, 91.89), (100, 91.89)], False,
+         ['Not met', '-0.310', 'more than 0.3']),
+        # 1.39x
+        ([(107.9, 92.2), (107.9, 92.2)], False, ['Not met', '1.390x', '<']),
+        # just below: not rounded up to the threshold
+        ([(107.2, 92.2), (107.2, 92.2)], False, ['Not met', '1.399x']),
+    ])
+def test_target_verdict_is_computed_from_the_numbers(b10_runs, met, words):
+    results = records(
+        baseline=[(150, 92.1), (150, 92.3)],
+        b10=b10_runs,
+        b75=[(10, 50.0), (10, 50.0)])  # far off, and not the 2/3 budget
+    check = check_target(summarize(variants_15(), [0, 1], results), 15)
+    assert check.met is met
+    for word in words:
+        assert word in check.text
+    assert 'etpp b10' in check.text and '2/3' in check.text
+
+
+def test_target_needs_the_two_thirds_budget_and_every_seed():
+    results = records(
+        baseline=[(150, 92.1), (150, 92.3)], b10=[(100, 92.2)])
+    # one of two seeds of b10 missing: no verdict
+    check = check_target(summarize(variants_15(), [0, 1], results), 15)
+    assert check.met is None and 'etpp b10 (1 of 2 seeds)' in check.text
+    # a 12-epoch recipe: 2/3 is 8, which was not benchmarked
+    check = check_target(summarize(variants_15(), [0], results), 12)
+    assert check.met is None and 'no budget' in check.text
+    assert ' 8 ' in check.text
+
+
+def test_eta_from_finished_runs():
+    variants = variants_15()
+    base, b10, b75 = variants
+    assert eta_seconds([base, b10], [], variants) is None
+    done = records(baseline=[(300, 92.0)], b10=[(220, 92.0)])
+    # own means where known; b7.5 from both runs in baseline seconds
+    # ((300 + 220 * 1.5) / 2 = 315) over its 2.0x
+    assert eta_seconds([base, b10, b75], done,
+                       variants) == pytest.approx(300 + 220 + 157.5)
+
+
+@pytest.mark.parametrize('call, words', [
+    (lambda: check_benchmark_input([10, 0], [0], 'etpp'), ['--budgets', '0']),
+    (lambda: check_benchmark_input([-2.5], [0], 'etpp'),
+     ['--budgets', '-2.5']),
+    (lambda: check_benchmark_input([], [0], 'etpp'), ['--budgets', 'empty']),
+    (lambda: check_benchmark_input([10], [], 'etpp'), ['--seeds', 'empty']),
+    (lambda: check_benchmark_input([10], [0, 0], 'etpp'), ['--seeds', '0']),
+    (lambda: check_benchmark_input([10], [-1], 'etpp'), ['--seeds', '-1']),
+    (lambda: check_benchmark_input([10, 10.0], [0], 'etpp'),
+     ['--budgets', '10']),
+    (lambda: check_benchmark_input([10], [0], 'etp'),
+     ['--preset', "'etp'", 'etpp_deit']),
+    (lambda: check_benchmark_input([10], [0], 'et'),
+     ['--preset', "'et'", 'no budget']),
+    (lambda: check_benchmark_input([10], [0], 'etpp', 0),
+     ['--size-divisor', '0']),
+    (lambda: check_benchmark_input([10], [0], 'etpp', 4, 0),
+     ['--threads', '0']),
+])
+def test_bad_input_names_the_value_and_the_option(call, words):
+    with pytest.raises(ValueError) as info:
+        call()
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_run_configs_inherit_the_recipe(tmp_path):
+    base, b10 = make_variants([10], 'etpp', 4)
+    ema = dict(type='EMAHook', momentum=1e-4)
+    for variant, final_val_only in ((base, False), (b10, True)):
+        path = tmp_path / f'{variant.folder}.py'
+        path.write_text(
+            run_config_text(RECIPE, variant, 7, ['etpp_mm', 'probes'], [ema],
+                            final_val_only=final_val_only))
+        cfg = Config.fromfile(str(path))
+        assert cfg.randomness.seed == 7
+        assert cfg.randomness.deterministic is False  # the recipe's
+        assert cfg.train_cfg.max_epochs == 15  # inherited
+        assert cfg.custom_imports.imports == ['etpp_mm', 'probes']
+        assert [h['type'] for h in cfg.custom_hooks] == \
+            ['EMAHook'] + (['EfficientTrainHook'] if variant is b10 else [])
+        assert cfg.visualizer.vis_backends == [dict(type='LocalVisBackend')]
+        assert cfg.train_cfg.val_interval == (10**9 if final_val_only else 1)
+    assert cfg.custom_hooks[-1] == b10.hook_cfg()
+    with pytest.raises(ValueError, match='custom_hooks'):
+        run_config_text(RECIPE, b10, 0, other_hooks=[dict(type=Config)])
+
+
+def test_report_text_and_plot(tmp_path):
+    variants = variants_15()
+    results = records(
+        baseline=[(1500, 92.6), (1560, 92.7)],
+        b10=[(1100, 92.5), (1140, 92.4)],
+        b75=[(900, 92.0)])
+    summaries = summarize(variants, [0, 1], results)
+    check = check_target(summaries, 15)
+    text = format_report(
+        'Title', [('Command', '`python tools/benchmark.py cfg.py`'),
+                  ('Machine', 'AMD EPYC, 2 logical CPUs')],
+        summaries,
+        run_order(variants, [0, 1]),
+        results,
+        check,
+        'accuracy/top1',
+        failed=[('etpp b7.5', 1, 'runs/etpp-b7.5_s1/train_output.log')],
+        plot='images/plot.png')
+    lines = text.splitlines()
+    assert lines[0] == '# Title'
+    assert '- **Command**: `python tools/benchmark.py cfg.py`' in lines
+    assert '- **Machine**: AMD EPYC, 2 logical CPUs' in lines
+    # means 92.65 / 92.45, wall 1530 / 1120 s -> 1.37x: too slow
+    assert check.met is False
+    assert '**Not met**: etpp b10: top-1 92.45' in text
+    assert '1.366x (< 1.4x)' in text
+    row = next(line for line in lines if line.startswith('| etpp b10 |'))
+    assert row.split(' | ')[1:9] == [
+        '10', '22', '92.45', '92.40-92.50', '0.07', 's0 92.50, s1 92.40',
+        '-0.20', '18.7 min'
+    ]
+    assert row.endswith('| 1.37x | 1.50x |')
+    row = next(line for line in lines if line.startswith('| etpp b7.5 |'))
+    assert '(1 of 2 seeds)' in row and '| - |' in row  # one seed: no std
+    assert '| 6 | 1 | etpp b7.5 | - | - | not finished |' in lines
+    assert '- etpp b7.5, seed 1: see `runs/etpp-b7.5_s1/train_output.log`' \
+        in lines
+    assert '![accuracy/top1 against wall time](images/plot.png)' in lines
+
+    png = tmp_path / 'images' / 'plot.png'
+    plot_runs(summaries, str(png), 'accuracy/top1', 'made-up runs')
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+
+@pytest.mark.parametrize('config, options, words', [
+    (RECIPE, ['--budgets', '0'], ['--budgets', '0']),
+    (RECIPE, ['--budgets', '10', '--seeds'], ['--seeds', 'empty']),
+    (RECIPE, ['--budgets', '10', '--preset', 'nope'], ['--preset', 'nope']),
+    (WITH_HOOK, ['--budgets', '10'],
+     ['resnet18-w8_etpp-b10_1xb128_fmnist.py', 'EfficientTrainHook',
+      'plain recipe']),
+    (RECIPE, ['--budgets', '10', '--cfg-options', 'randomness.seed=3'],
+     ['randomness.seed', '--seeds']),
+])
+def test_the_tool_refuses_bad_input_before_training(tmp_path, config,
+                                                    options, words):
+    tool = load_tool()
+
+    def no_training(*args):
+        raise AssertionError('a run was trained')
+
+    tool.train_run = no_training
+    work_dir = tmp_path / 'bench'
+    with pytest.raises(SystemExit) as info:
+        tool.main([config, *options, '--work-dir', str(work_dir)])
+    for word in words:
+        assert word in str(info.value)
+    assert not work_dir.exists()
+
+
+def test_tool_trains_tiny_runs_reports_and_resumes_from_its_cache(
+        tmp_path, fmnist_root, capsys):
+    tool = load_tool()
+    trained = []
+    real_train_run = tool.train_run
+
+    def counting_train_run(config_path, run_dir, env, extra_args):
+        trained.append(osp.basename(run_dir))
+        assert env['OMP_NUM_THREADS'] == '1'
+        return real_train_run(config_path, run_dir, env, extra_args)
+
+    tool.train_run = counting_train_run
+    work_dir = tmp_path / 'bench'
+    report = tmp_path / 'docs' / 'bench.md'
+    plot = tmp_path / 'docs' / 'images' / 'bench.png'
+    # 64 training images in 2 batches, 2 epochs (the curriculum at budget 1:
+    # one epoch at 12 px, one at 28 px), a ResNet at half width. One seed:
+    # each run costs ~10 s on 2 cores, most of it importing torch and
+    # MMPretrain; several seeds are aggregated in the tests above.
+    argv = [
+        RECIPE, '--budgets', '1', '--seeds', '1', '--size-divisor', '4',
+        '--threads', '1', '--work-dir',
+        str(work_dir), '--report',
+        str(report), '--plot',
+        str(plot), '--cfg-options',
+        f'train_dataloader.dataset.data_root={fmnist_root}',
+        f'val_dataloader.dataset.data_root={fmnist_root}',
+        'train_dataloader.dataset.indices=64',
+        'val_dataloader.dataset.indices=32', 'train_dataloader.batch_size=32',
+        'train_cfg.max_epochs=2', 'model.backbone.stem_channels=4',
+        'model.backbone.base_channels=4', 'model.head.in_channels=32',
+        'default_hooks.checkpoint.interval=-1'
+    ]
+    first = tool.main(argv)
+    printed = capsys.readouterr().out
+    assert first['new_runs'] == 2 and first['cached_runs'] == 0
+    assert [name.split('_')[:2] for name in trained] == [['baseline', 's1'],
+                                                         ['etpp-b1', 's1']]
+    assert '[run 1/2] start   baseline  seed 1' in printed
+    assert '[run 1/2] done    baseline  seed 1  wall' in printed
+    assert '[run 2/2] start   etpp b1  seed 1  ETA' in printed
+    assert '[run 2/2] done    etpp b1  seed 1  wall' in printed
+    assert 'note:' not in printed  # each run validated last at its end
+    base, b1 = first['summaries']
+    assert b1.variant.real_epochs == base.variant.real_epochs == 2
+    assert b1.variant.theoretical_speedup == pytest.approx(1.69, abs=0.01)
+    for summary in (base, b1):
+        assert summary.complete and summary.seeds == (1, )
+        assert all(0 <= s <= 100 for s in summary.scores)
+        assert all(s > 0 for s in summary.seconds)
+    # 2/3 of 2 epochs was not benchmarked: the verdict says so
+    assert first['target'].met is None
+
+    text = report.read_text()
+    assert text.startswith('# EfficientTrain++ against its recipe')
+    assert '--budgets 1 --seeds 1' in text
+    assert 'AMD' in text or 'CPU' in text
+    assert 'torch threads per run (OMP_NUM_THREADS 1)' in text
+    assert "split 'test'" in text
+    assert '| etpp b1 | 1 | 2 |' in text
+    assert '![accuracy/top1 against wall time](images/bench.png)' in text
+    assert plot.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+
+    # each run: its own folder, a config inheriting the recipe, the log
+    run_dir = work_dir / 'runs' / trained[1]
+    cfg_text = (run_dir / 'run_config.py').read_text()
+    assert f"_base_ = ['{RECIPE}']" in cfg_text
+    cfg = Config.fromfile(str(run_dir / 'run_config.py'))
+    assert cfg.randomness.seed == 1
+    assert cfg.custom_hooks[-1]['budget'] == 1
+    assert (run_dir / 'command.txt').read_text().startswith(
+        'OMP_NUM_THREADS=1 python ')
+    assert (run_dir / 'train_output.log').is_file()
+
+    # the same command again trains nothing and reports the same numbers
+    trained.clear()
+    second = tool.main(argv)
+    printed = capsys.readouterr().out
+    assert trained == []
+    assert second['new_runs'] == 0 and second['cached_runs'] == 2
+    assert '[run 2/2] cached  etpp b1  seed 1' in printed
+    assert [s.scores for s in second['summaries']] == \
+        [s.scores for s in first['summaries']]
+    assert [s.seconds for s in second['summaries']] == \
+        [s.seconds for s in first['summaries']]
+    assert report.read_text().split('## Results')[1] == \
+        text.split('## Results')[1]
+    with open(work_dir / 'benchmark_cache.json') as f:
+        assert len(json.load(f)['runs']) == 2
