@@ -43,11 +43,10 @@ import sys
 import time
 
 from mmcv.transforms import Compose
-from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import DATASETS
 
-from etpp_mm.apis.cli import load_config
+from etpp_mm.apis.cli import add_cfg_options, load_config
 from etpp_mm.apis.plan import dataset_cfg_with_pipeline
 from etpp_mm.apis.runs import (Printer, config_fingerprint, find_hook_cfgs,
                                output_tail, plain_number, read_metric,
@@ -170,11 +169,7 @@ def parse_args(argv=None):
         '--dry-run',
         action='store_true',
         help='check the input, print the search settings, train nothing')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, as in tools/train.py')
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 

@@ -21,12 +21,18 @@ def config_arg_parser(description: str) -> argparse.ArgumentParser:
         type=int,
         help='train iterations per epoch (default: count them by building '
         'the train dataset)')
+    add_cfg_options(parser)
+    return parser
+
+
+def add_cfg_options(parser: argparse.ArgumentParser) -> None:
+    """``--cfg-options key=value ...``, read as ``tools/train.py`` reads it
+    (MMEngine's ``DictAction``), for :func:`load_config`."""
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override config settings, as in tools/train.py')
-    return parser
 
 
 def load_config(args: argparse.Namespace) -> Config:

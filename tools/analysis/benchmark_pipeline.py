@@ -25,11 +25,10 @@ import os.path as osp
 import time
 
 import torch
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 import etpp_mm  # noqa: F401  registers the hook and transforms
-from etpp_mm.apis.cli import load_config
+from etpp_mm.apis.cli import add_cfg_options, load_config
 from etpp_mm.data import ReplayLoader, balancing_replay_factor
 from etpp_mm.hooks import EfficientTrainHook
 
@@ -65,11 +64,7 @@ def parse_args():
         default=None,
         help='where MMEngine may write its logs (default: '
         'work_dirs/benchmark_pipeline)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, as in tools/train.py')
+    add_cfg_options(parser)
     return parser.parse_args()
 
 

@@ -19,7 +19,6 @@ import json
 import sys
 
 import torch
-from mmengine.config import DictAction
 from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
@@ -28,7 +27,7 @@ from mmpretrain.registry import DATASETS, MODELS
 from torch.utils.data import DataLoader
 
 import etpp_mm  # noqa: F401  registers the resolution-adaptive models
-from etpp_mm.apis.cli import load_config
+from etpp_mm.apis.cli import add_cfg_options, load_config
 from etpp_mm.evaluation import knn_predict, pooled_features
 
 
@@ -51,11 +50,7 @@ def parse_args(argv=None):
         help='use the first N images of knn_test_dataset (default: all)')
     parser.add_argument('--batch-size', type=int, default=256)
     parser.add_argument('--json', action='store_true', help='print JSON')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, as in tools/train.py')
+    add_cfg_options(parser)
     return parser.parse_args(argv)
 
 
