@@ -193,3 +193,16 @@ def test_pipeline_benchmark_reports_every_stage_size(fmnist_root):
     assert replay['size'] == [12, 12]
     rates = replay['images_per_s']
     assert replay['speedup'] == pytest.approx(rates['2'] / rates['1'])
+
+
+def test_bad_replay_settings_fail_when_the_hook_is_built():
+    from etpp_mm.hooks import EfficientTrainHook
+    with pytest.raises(ValueError, match=r"unknown keys \['factor'\]"):
+        EfficientTrainHook(replay=dict(factor=2, buffer_samples=8))
+    with pytest.raises(ValueError, match='replay.buffer_samples'):
+        EfficientTrainHook(replay=dict(factors=2))
+    with pytest.raises(ValueError, match='max_memory_fraction'):
+        EfficientTrainHook(
+            replay=dict(factors=2, buffer_samples=8, max_memory_fraction=2))
+    with pytest.raises(ValueError, match='drop_path_reference_budget'):
+        EfficientTrainHook(drop_path_reference_budget=0)
