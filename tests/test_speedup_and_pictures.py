@@ -117,3 +117,50 @@ def test_plot_tool_writes_the_curriculum_png(tmp_path, fmnist_root):
     with Image.open(out) as img:
         assert img.format == 'PNG'
         assert img.size == (400, 300)  # 10 x 7.5 inches at 40 dpi
+
+
+def _load_tool(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_stage_images_show_each_size_with_the_hooks_operator(
+        tmp_path, fmnist_root):
+    from mmengine.config import Config
+
+    from etpp_mm.apis import curriculum_of_config
+    from etpp_mm.ops import fourier_crop, low_frequency_downsample
+    path = osp.join(ROOT, 'tools', 'visualization', 'show_stage_images.py')
+    tool = _load_tool(path, 'show_stage_images')
+    config = osp.join(CONFIGS, 'fmnist_tiny.py')
+    cfg = Config.fromfile(config)
+    result = curriculum_of_config(cfg, 4)
+    spans = tool.size_spans(result.plan)
+    first_use = []
+    for stage in result.plan.stages:
+        if tuple(stage.size) not in first_use:
+            first_use.append(tuple(stage.size))
+    assert [size for size, _ in spans] == first_use
+    assert spans[0][1].split('\n')[2].startswith('compute 0-')
+    assert spans[-1][1].endswith('-100%')
+
+    images = tool.full_size_images(cfg, 3)
+    assert [(img.shape, img.dtype.name) for img in images] == \
+        [((28, 28), 'uint8')] * 3
+    small = tool.low_frequency_operator(result.hook)(images[0], (12, 12))
+    assert (small == low_frequency_downsample(images[0], 12)).all()
+    result.hook.low_frequency = 'fourier'
+    assert tool.low_frequency_operator(result.hook) is fourier_crop
+
+    out = tmp_path / 'stages.png'
+    proc = run_tool([
+        sys.executable, path, config, '--num-images', '2', '--dpi', '40',
+        '--out',
+        str(out)
+    ])
+    assert f'wrote {out}' in proc.stdout
+    with Image.open(out) as img:
+        # (1.6 x 2 + 1.2) x (1.6 x rows + 0.6) inches at 40 dpi
+        assert img.size == (176, round(40 * (1.6 * len(spans) + 0.6)))

@@ -21,6 +21,8 @@ class ConfigCurriculum:
     iters_per_epoch: Optional[int]
     # The base LR (first param group) at the start of each stage.
     lr_starts: List[float]
+    # The hook as built from the config (its low-frequency settings...).
+    hook: Optional[EfficientTrainHook] = None
 
 
 def _find_hook_cfg(cfg: Config) -> dict:
@@ -129,4 +131,4 @@ def curriculum_of_config(cfg: Config,
     else:
         steps = [s.begin_epoch * iters_per_epoch for s in plan.stages]
     lr_starts = lr_at_recipe_steps(cfg, steps, iters_per_epoch)
-    return ConfigCurriculum(plan, iters_per_epoch, lr_starts)
+    return ConfigCurriculum(plan, iters_per_epoch, lr_starts, hook)
