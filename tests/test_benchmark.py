@@ -358,6 +358,10 @@ def test_tool_trains_tiny_runs_reports_and_resumes_from_its_cache(
     assert "split 'test'" in text
     assert '| etpp b1 | 1 | 2 |' in text
     assert '![accuracy/top1 against wall time](images/bench.png)' in text
+    # seconds per iteration by size, from each run's own MMEngine log
+    timing = text.split('## Time per iteration by input size')[1]
+    assert '| baseline | 28 |' in timing and '| baseline | 12 |' not in timing
+    assert '| etpp b1 | 12 |' in timing and '| etpp b1 | 28 |' in timing
     assert plot.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
     # each run: its own folder, a config inheriting the recipe, the log

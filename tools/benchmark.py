@@ -55,14 +55,16 @@ from etpp_mm.apis import curriculum_of_config, iters_per_epoch_of
 from etpp_mm.apis.benchmark import (RunResult, check_benchmark_input,
                                     check_target, eta_seconds,
                                     format_progress, format_report,
-                                    format_results_table, machine_info,
+                                    format_results_table,
+                                    format_timing_table,
+                                    iteration_times_by_size, machine_info,
                                     make_variants, plot_runs, run_config_text,
                                     run_key, run_order, summarize)
 from etpp_mm.apis.cli import load_config
 from etpp_mm.apis.plan import dataset_cfg_with_pipeline
 from etpp_mm.apis.runs import (Printer, config_fingerprint, find_hook_cfgs,
                                last_val_record, plain_number,
-                               train_in_process)
+                               read_scalars, train_in_process)
 from etpp_mm.curriculum import ResultCache
 
 TRAIN_SCRIPT = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
@@ -212,6 +214,7 @@ class Recipe:
                 'benchmark scores the last validation of each run')
         self.cfg = cfg
         self.path = osp.abspath(args.config)
+        self.full_size = None  # known once a curriculum variant is planned
         self.val_interval = train_cfg.get('val_interval', 1)
         try:
             self.val_split = dataset_cfg_with_pipeline(
@@ -251,10 +254,34 @@ class Recipe:
                 f'--budgets {variant.budget} with --preset {variant.preset} '
                 f'--size-divisor {variant.size_divisor} cannot run on this '
                 f'recipe: {err}') from err
+        # The hook logs curriculum/size as the height
+        self.full_size = plan.full_size[0]
         return dataclasses.replace(
             variant,
             real_epochs=plan.total_epochs,
             theoretical_speedup=plan.speedup)
+
+
+def timing_table(variants, results, full_size):
+    """Seconds per iteration by variant and input size, from the runs'
+    MMEngine logs; ``''`` when a run's log is gone (e.g. a cached run whose
+    folder was deleted)."""
+    if full_size is None:
+        return ''
+    timings = []
+    for variant in variants:
+        records = []
+        for result in results:
+            if result.variant != variant.name:
+                continue
+            try:
+                records += read_scalars(osp.join(result.run_dir, TRAIN_DIR))
+            except RuntimeError:
+                return ''
+        if records:
+            timings.append(
+                (variant.name, iteration_times_by_size(records, full_size)))
+    return format_timing_table(timings, full_size) if timings else ''
 
 
 def run_environment(threads):
@@ -457,6 +484,7 @@ def benchmark(args, say, command):
 
     summaries = summarize(variants, args.seeds, results)
     target = check_target(summaries, recipe.epochs)
+    timing = timing_table(variants, results, recipe.full_size)
     say()
     say(format_results_table(summaries, args.metric))
     say()
@@ -472,7 +500,8 @@ def benchmark(args, say, command):
         header_lines(args, command, recipe, variants, machine, threads, env,
                      entries), summaries, order, results, target,
         args.metric, failed,
-        osp.relpath(osp.abspath(plot), osp.dirname(osp.abspath(report))))
+        osp.relpath(osp.abspath(plot), osp.dirname(osp.abspath(report))),
+        timing)
     os.makedirs(osp.dirname(osp.abspath(report)), exist_ok=True)
     with open(report, 'w') as f:
         f.write(text)

@@ -609,6 +609,93 @@ def format_results_table(summaries: Sequence[VariantSummary],
     return '\n'.join(lines)
 
 
+@dataclass(frozen=True)
+class SizeTiming:
+    """Mean logged time per training iteration at one input size.
+
+    ``windows`` is the number of logged records averaged: MMEngine's
+    ``time`` and ``data_time`` are each a mean over the logger's window of
+    iterations.
+    """
+    size: int
+    windows: int
+    seconds: float
+    data_seconds: float
+
+    @property
+    def step_seconds(self) -> float:
+        """Time of the iteration outside data loading (the model step)."""
+        return self.seconds - self.data_seconds
+
+
+def iteration_times_by_size(records: Sequence[Mapping[str, Any]],
+                            full_size: int) -> List[SizeTiming]:
+    """Mean ``time`` and ``data_time`` of a run's training records per input
+    size, smallest first.
+
+    Training records are those with ``'iter'``; their size is the hook's
+    ``curriculum/size`` (the plain recipe logs none: ``full_size``).
+
+    Examples
+    --------
+    >>> records = [dict(iter=100, time=0.1, data_time=0.05,
+    ...                 **{'curriculum/size': 12}),
+    ...            dict(iter=200, time=0.2, data_time=0.04,
+    ...                 **{'curriculum/size': 28}),
+    ...            dict(step=2, time=0.3, data_time=0.0)]  # a validation
+    >>> [(t.size, t.windows, round(t.step_seconds, 2))
+    ...  for t in iteration_times_by_size(records, 28)]
+    [(12, 1, 0.05), (28, 1, 0.16)]
+    """
+    grouped: Dict[int, List[Tuple[float, float]]] = {}
+    for record in records:
+        if 'iter' not in record or 'time' not in record:
+            continue
+        size = int(record.get('curriculum/size', full_size))
+        grouped.setdefault(size, []).append(
+            (float(record['time']), float(record.get('data_time', 0.0))))
+    return [
+        SizeTiming(size, len(values),
+                   statistics.fmean(v[0] for v in values),
+                   statistics.fmean(v[1] for v in values))
+        for size, values in sorted(grouped.items())
+    ]
+
+
+def format_timing_table(timings: Sequence[Tuple[str, Sequence[SizeTiming]]],
+                        full_size: int) -> str:
+    """The Markdown table of seconds per iteration by variant and size, with
+    the model step's cost and the pixels relative to the full size.
+
+    The step at a reduced size is compared with the variant's own step at
+    the full size: on hardware where the step is not bound by compute at
+    small sizes, it costs more than its share of pixels.
+
+    Examples
+    --------
+    >>> t = [SizeTiming(14, 3, 0.075, 0.05), SizeTiming(28, 3, 0.15, 0.05)]
+    >>> print(format_timing_table([('etpp b10', t)], 28).splitlines()[2])
+    | etpp b10 | 14 | 3 | 0.075 | 0.050 | 0.025 | 0.25x | 0.25x |
+    """
+    lines = [
+        '| variant | input size | logged windows | s/iteration | data '
+        'loading s/iteration | model step s/iteration | step vs full size | '
+        'pixels vs full size |',
+        '|---|---|---|---|---|---|---|---|',
+    ]
+    for name, per_size in timings:
+        full = [t for t in per_size if t.size == full_size]
+        full_step = full[0].step_seconds if full else None
+        for t in per_size:
+            ratio = 'n/a' if not full_step else \
+                f'{t.step_seconds / full_step:.2f}x'
+            lines.append(
+                f'| {name} | {t.size} | {t.windows} | {t.seconds:.3f} | '
+                f'{t.data_seconds:.3f} | {t.step_seconds:.3f} | {ratio} | '
+                f'{(t.size / full_size) ** 2:.2f}x |')
+    return '\n'.join(lines)
+
+
 def format_runs_table(order: Sequence[Tuple[int, Variant]],
                       results: Sequence[RunResult],
                       metric: str = 'top-1') -> str:
@@ -650,7 +737,8 @@ def format_report(title: str,
                   target: TargetCheck,
                   metric: str = 'top-1',
                   failed: Sequence[Tuple[str, int, str]] = (),
-                  plot: Optional[str] = None) -> str:
+                  plot: Optional[str] = None,
+                  timing: str = '') -> str:
     """The Markdown report: the settings, the table of variants, the
     verdict on the target, every run, the failed runs and the plot.
 
@@ -664,6 +752,8 @@ def format_report(title: str,
         ``(variant, seed, log file)`` of each run that failed.
     plot : str, optional
         The plot's path relative to the report.
+    timing : str
+        A :func:`format_timing_table` table, or ``''`` for none.
 
     Examples
     --------
@@ -691,7 +781,18 @@ def format_report(title: str,
         'of means). Theoretical speed-up: the recipe\'s compute over the '
         "curriculum's, counted in pixels (the plan's `speedup`).", '',
         '## Target', '', f'**{target.text.split(":", 1)[0]}**:'
-        f'{target.text.split(":", 1)[1]}', '', '## Runs', '',
+        f'{target.text.split(":", 1)[1]}', ''
+    ]
+    if timing:
+        lines += [
+            '## Time per iteration by input size', '',
+            'Means of the `time` and `data_time` MMEngine logs for training '
+            'iterations (each a mean over its logging window), all seeds '
+            'pooled. Data loading: waiting for the loader; model step: the '
+            'rest (forward, backward, optimizer, hooks).', '', timing, ''
+        ]
+    lines += [
+        '## Runs', '',
         format_runs_table(order, results, metric), ''
     ]
     if failed:
