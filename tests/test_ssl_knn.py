@@ -12,6 +12,8 @@ from etpp_mm.evaluation import knn_predict, pooled_features
 
 MOCO = osp.join(ROOT, 'configs', 'fashion_mnist',
                 'mocov3_resnet18-w8_etpp-b20_1xb256-coslr_fmnist.py')
+MAE = osp.join(ROOT, 'configs', 'fashion_mnist',
+               'mae_vit-tiny-p4_etpp-b20_1xb256-coslr_fmnist.py')
 KNN = osp.join(ROOT, 'tools', 'analysis', 'knn_eval.py')
 
 
@@ -28,19 +30,26 @@ def test_knn_votes_by_similarity_weight():
     assert pooled_features(torch.ones(2, 5, 7)).shape == (2, 7)
 
 
-def test_moco_pretraining_with_the_curriculum_and_knn(tmp_path,
-                                                      fmnist_root):
-    work_dir = tmp_path / 'moco'
-    out = train(MOCO, work_dir, '--cfg-options', 'custom_hooks.0.budget=1',
+@pytest.mark.parametrize(
+    'config, inserted',
+    [
+        (MOCO, 'at the end of a view'),  # both MultiView views
+        (MAE, 'before PackInputs'),
+    ],
+    ids=['mocov3', 'mae'])
+def test_ssl_pretraining_with_the_curriculum_and_knn(tmp_path, fmnist_root,
+                                                     config, inserted):
+    work_dir = tmp_path / 'ssl'
+    out = train(config, work_dir, '--cfg-options', 'custom_hooks.0.budget=1',
                 'train_dataloader.dataset.indices=64',
                 'train_dataloader.batch_size=16',
                 'default_hooks.checkpoint.interval=1').stdout
-    assert 'at the end of a view' in out  # both MultiView views
+    assert inserted in out
     assert 'size 12x12' in out and 'size 28x28' in out
     checkpoint = osp.join(str(work_dir), 'epoch_2.pth')
     assert osp.isfile(checkpoint)
     proc = run_tool([
-        sys.executable, KNN, MOCO, checkpoint, '--json', '--k', '5',
+        sys.executable, KNN, config, checkpoint, '--json', '--k', '5',
         '--train-images', '200', '--test-images', '100'
     ])
     result = json.loads(proc.stdout[proc.stdout.index('{\n'):])

@@ -20,3 +20,16 @@ knn_test_dataset = dict(
     test_mode=True,  # MMPretrain 1.2's MNIST reads the test files only so
     download=False,
     pipeline=knn_pipeline)
+
+# The pre-training loader; each recipe sets train_dataloader.dataset.pipeline.
+train_dataloader = dict(
+    batch_size=256,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        download=False))
