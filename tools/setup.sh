@@ -30,5 +30,5 @@ fi
 
 if [ "${ETPP_SKIP_MAIN_JOB:-0}" != 1 ]; then
     "$PYTHON" tools/train.py \
-        configs/fashion_mnist/resnet18-w8_etpp-b10_1xb128_fmnist.py
+        configs/fashion_mnist/resnet18-w8_etpp-b10_1xb128_fmnist-20k.py
 fi
