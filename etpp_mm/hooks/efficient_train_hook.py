@@ -319,6 +319,15 @@ class EfficientTrainHook(Hook):
             values.append(dict(current))
         return values
 
+    def low_frequency_step(self) -> LowFrequencyTransform:
+        """A new per-image low-frequency transform of this hook's kind:
+        Lanczos (or ``interpolation``) down-sampling for ``'downsample'``,
+        the exact Fourier crop otherwise (``'device'`` applies the same crop
+        to the whole batch)."""
+        if self.low_frequency == 'downsample':
+            return LowFrequencyDownsample(interpolation=self.interpolation)
+        return FourierCrop()
+
     def _prepare_low_frequency(self, pipelines):
         existing = [
             t for p in pipelines for t in iter_transforms(p)
@@ -346,10 +355,7 @@ class EfficientTrainHook(Hook):
                     'MultiView view. Add LowFrequencyDownsample or '
                     'FourierCrop to the pipeline yourself.')
             for view, index in points:
-                step = (LowFrequencyDownsample(
-                    interpolation=self.interpolation)
-                        if self.low_frequency == 'downsample' else
-                        FourierCrop())
+                step = self.low_frequency_step()
                 before = view.transforms[index] if index < len(
                     view.transforms) else None
                 view.transforms.insert(index, step)

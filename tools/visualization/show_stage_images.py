@@ -16,9 +16,8 @@ Example::
         --out docs/images/stage_images_fmnist.png
 """
 import copy
-import functools
 import sys
-from typing import Callable, List, Tuple
+from typing import List, Tuple
 
 import matplotlib
 
@@ -26,14 +25,12 @@ matplotlib.use('Agg')  # files only, no display needed
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
 from mmpretrain.registry import DATASETS  # noqa: E402
 
 import etpp_mm  # noqa: E402,F401  registers the transforms and the hook
 from etpp_mm.apis import curriculum_of_config  # noqa: E402
 from etpp_mm.apis.cli import config_arg_parser, load_config  # noqa: E402
 from etpp_mm.apis.plan import dataset_cfg_with_pipeline  # noqa: E402
-from etpp_mm.ops import fourier_crop, low_frequency_downsample  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -49,15 +46,6 @@ def parse_args(argv=None):
         parser.error(f'--num-images must be at least 1, got '
                      f'{args.num_images}')
     return args
-
-
-def low_frequency_operator(hook) -> Callable[[np.ndarray, tuple],
-                                              np.ndarray]:
-    """The operator the hook applies to each training image."""
-    if hook.low_frequency == 'downsample':
-        return functools.partial(
-            low_frequency_downsample, interpolation=hook.interpolation)
-    return fourier_crop  # 'fourier' in the workers, 'device' on the batch
 
 
 def size_spans(plan) -> List[Tuple[Tuple[int, int], str]]:
@@ -104,7 +92,7 @@ def full_size_images(cfg, count: int) -> List[np.ndarray]:
     return [np.asarray(dataset[i]['img']) for i in range(len(dataset))]
 
 
-def draw(images, rows, operator, title, out, dpi):
+def draw(images, rows, step, title, out, dpi):
     grey = images[0].ndim == 2 or images[0].shape[-1] == 1
     fig, axes = plt.subplots(
         len(rows),
@@ -114,7 +102,7 @@ def draw(images, rows, operator, title, out, dpi):
     for r, (size, label) in enumerate(rows):
         for c, img in enumerate(images):
             ax = axes[r, c]
-            shown = operator(img, size) if tuple(img.shape[:2]) != size \
+            shown = step.apply(img, size) if tuple(img.shape[:2]) != size \
                 else img
             if grey:
                 ax.imshow(
@@ -134,8 +122,7 @@ def draw(images, rows, operator, title, out, dpi):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    try:
+    try:  # curriculum_of_config also sets the default scope
         result = curriculum_of_config(cfg, args.iters_per_epoch or 1)
         images = full_size_images(cfg, args.num_images)
     except (OSError, RuntimeError, ValueError) as err:
@@ -143,8 +130,8 @@ def main(argv=None):
     plan = result.plan
     title = (f'{args.config}\nthe same train images at each stage size '
              f'({plan.mode}, {plan.total_epochs} real epochs)')
-    draw(images, size_spans(plan), low_frequency_operator(result.hook),
-         title, args.out, args.dpi)
+    draw(images, size_spans(plan), result.hook.low_frequency_step(), title,
+         args.out, args.dpi)
     print(f'wrote {args.out}')
 
 
