@@ -10,7 +10,7 @@ import pytest
 from mmengine.config import Config
 
 from conftest import ROOT
-from etpp_mm.apis.benchmark import (RunResult, Variant, check_benchmark_input,
+from etpp_mm.bench.benchmark import (RunResult, Variant, check_benchmark_input,
                                     check_target, eta_seconds, format_report,
                                     make_variants, plot_runs, run_config_text,
                                     run_key, run_order, summarize)

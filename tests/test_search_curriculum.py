@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from conftest import ROOT
-from etpp_mm.apis import curriculum_of_config
+from etpp_mm.analysis import curriculum_of_config
 from etpp_mm.curriculum import (ResultCache, SearchSpace, cache_key,
                                 check_budget, check_magnitudes, check_proxy,
                                 format_snippet, greedy_search, max_runs,

@@ -130,7 +130,7 @@ def test_stage_images_show_each_size_with_the_hooks_operator(
         tmp_path, fmnist_root):
     from mmengine.config import Config
 
-    from etpp_mm.apis import curriculum_of_config
+    from etpp_mm.analysis import curriculum_of_config
     from etpp_mm.ops import fourier_crop, low_frequency_downsample
     path = osp.join(ROOT, 'tools', 'visualization', 'show_stage_images.py')
     tool = _load_tool(path, 'show_stage_images')

@@ -23,7 +23,7 @@ The Markdown report (``--report``) gives the command, date, machine, a
 table of the variants (budget, real epochs, top-1 mean, spread and per
 seed, wall time, measured and theoretical speed-up, top-1 against the
 baseline) and whether the target is met; ``--plot`` draws top-1 against
-wall time. The logic is in :mod:`etpp_mm.apis.benchmark`.
+wall time. The logic is in :mod:`etpp_mm.bench.benchmark`.
 
 Example::
 
@@ -51,8 +51,8 @@ import torch
 from mmengine.config import DictAction
 
 import etpp_mm
-from etpp_mm.apis import curriculum_of_config, iters_per_epoch_of
-from etpp_mm.apis.benchmark import (RunResult, check_benchmark_input,
+from etpp_mm.analysis import curriculum_of_config, iters_per_epoch_of
+from etpp_mm.bench.benchmark import (RunResult, check_benchmark_input,
                                     check_target, eta_seconds,
                                     format_progress, format_report,
                                     format_results_table,
@@ -60,9 +60,9 @@ from etpp_mm.apis.benchmark import (RunResult, check_benchmark_input,
                                     iteration_times_by_size, machine_info,
                                     make_variants, plot_runs, run_config_text,
                                     run_key, run_order, summarize)
-from etpp_mm.apis.cli import load_config
-from etpp_mm.apis.plan import dataset_cfg_with_pipeline
-from etpp_mm.apis.runs import (Printer, config_fingerprint, find_hook_cfgs,
+from etpp_mm.analysis.cli import load_config
+from etpp_mm.analysis.plan import dataset_cfg_with_pipeline
+from etpp_mm.bench.runs import (Printer, config_fingerprint, find_hook_cfgs,
                                last_val_record, plain_number,
                                read_scalars, train_in_process)
 from etpp_mm.curriculum import ResultCache

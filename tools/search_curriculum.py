@@ -46,9 +46,9 @@ from mmcv.transforms import Compose
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import DATASETS
 
-from etpp_mm.apis.cli import add_cfg_options, load_config
-from etpp_mm.apis.plan import dataset_cfg_with_pipeline
-from etpp_mm.apis.runs import (Printer, config_fingerprint, find_hook_cfgs,
+from etpp_mm.analysis.cli import add_cfg_options, load_config
+from etpp_mm.analysis.plan import dataset_cfg_with_pipeline
+from etpp_mm.bench.runs import (Printer, config_fingerprint, find_hook_cfgs,
                                output_tail, plain_number, read_metric,
                                train_in_process)
 from etpp_mm.curriculum import (PRESET_BASE_SIZE, ResultCache, build_plan,

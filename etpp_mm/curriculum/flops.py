@@ -2,7 +2,7 @@
 
 Pure Python: given the FLOPs of one image at each stage size (measured by
 the caller, e.g. with MMEngine's complexity analysis in
-:mod:`etpp_mm.apis.flops`), weigh each stage's real epochs by them and
+:mod:`etpp_mm.analysis.flops`), weigh each stage's real epochs by them and
 compare with the recipe, which runs ``recipe_epochs`` at the full size.
 
 Every epoch sees the same number of images whatever its size, so compute is

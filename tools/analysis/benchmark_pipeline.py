@@ -28,7 +28,7 @@ import torch
 from mmengine.runner import Runner
 
 import etpp_mm  # noqa: F401  registers the hook and transforms
-from etpp_mm.apis.cli import add_cfg_options, load_config
+from etpp_mm.analysis.cli import add_cfg_options, load_config
 from etpp_mm.data import ReplayLoader, balancing_replay_factor
 from etpp_mm.hooks import EfficientTrainHook
 

@@ -16,9 +16,9 @@ Example::
 import json
 import sys
 
-from etpp_mm.apis import curriculum_of_config
-from etpp_mm.apis.cli import config_arg_parser, load_config
-from etpp_mm.apis.flops import (build_model_for_flops, flops_at_sizes,
+from etpp_mm.analysis import curriculum_of_config
+from etpp_mm.analysis.cli import config_arg_parser, load_config
+from etpp_mm.analysis.flops import (build_model_for_flops, flops_at_sizes,
                                 input_channels)
 from etpp_mm.curriculum.flops import plan_compute, sizes_of_plan
 

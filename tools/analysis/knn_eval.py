@@ -27,7 +27,7 @@ from mmpretrain.registry import DATASETS, MODELS
 from torch.utils.data import DataLoader
 
 import etpp_mm  # noqa: F401  registers the resolution-adaptive models
-from etpp_mm.apis.cli import add_cfg_options, load_config
+from etpp_mm.analysis.cli import add_cfg_options, load_config
 from etpp_mm.evaluation import knn_predict, pooled_features
 
 

@@ -20,9 +20,9 @@ matplotlib.use('Agg')  # files only, no display
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from etpp_mm.apis import curriculum_of_config  # noqa: E402
-from etpp_mm.apis.cli import config_arg_parser, load_config  # noqa: E402
-from etpp_mm.apis.plan import lr_at_recipe_steps  # noqa: E402
+from etpp_mm.analysis import curriculum_of_config  # noqa: E402
+from etpp_mm.analysis.cli import config_arg_parser, load_config  # noqa: E402
+from etpp_mm.analysis.plan import lr_at_recipe_steps  # noqa: E402
 from etpp_mm.curriculum import recipe_step_at  # noqa: E402
 
 

@@ -15,8 +15,8 @@ Example::
 import json
 import sys
 
-from etpp_mm.apis import curriculum_of_config
-from etpp_mm.apis.cli import config_arg_parser, load_config
+from etpp_mm.analysis import curriculum_of_config
+from etpp_mm.analysis.cli import config_arg_parser, load_config
 from etpp_mm.curriculum import format_plan, plan_rows, plan_totals
 
 

@@ -28,9 +28,9 @@ import numpy as np  # noqa: E402
 from mmpretrain.registry import DATASETS  # noqa: E402
 
 import etpp_mm  # noqa: E402,F401  registers the transforms and the hook
-from etpp_mm.apis import curriculum_of_config  # noqa: E402
-from etpp_mm.apis.cli import config_arg_parser, load_config  # noqa: E402
-from etpp_mm.apis.plan import dataset_cfg_with_pipeline  # noqa: E402
+from etpp_mm.analysis import curriculum_of_config  # noqa: E402
+from etpp_mm.analysis.cli import config_arg_parser, load_config  # noqa: E402
+from etpp_mm.analysis.plan import dataset_cfg_with_pipeline  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -3,7 +3,7 @@ recipe: which runs to train and in which order, how to key them in a cache,
 and how to summarise, judge, report and plot what they measured.
 
 ``tools/benchmark.py`` trains the runs (one ``tools/train.py`` process per
-run, see :mod:`etpp_mm.apis.runs`); everything here is pure except
+run, see :mod:`etpp_mm.bench.runs`); everything here is pure except
 :func:`machine_info` (reads the machine) and :func:`plot_runs` (writes a
 PNG). A *variant* is the plain recipe (the baseline) or the recipe with an
 ``EfficientTrainHook`` at one budget; every variant runs once per seed.
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import (Any, Dict, List, Mapping, Optional, Sequence, Tuple,
                     Union)
 
-from etpp_mm.apis.runs import plain_number
+from etpp_mm.bench.runs import plain_number
 from etpp_mm.curriculum import PRESETS, cache_key, check_budget, preset_stages
 
 BASELINE = 'baseline'
