@@ -62,7 +62,8 @@ from etpp_mm.bench.benchmark import (RunResult, check_benchmark_input,
                                     run_key, run_order, summarize)
 from etpp_mm.analysis.cli import load_config
 from etpp_mm.analysis.plan import dataset_cfg_with_pipeline
-from etpp_mm.bench.runs import (Printer, config_fingerprint, find_hook_cfgs,
+from etpp_mm.analysis.plan import find_hook_cfgs
+from etpp_mm.bench.runs import (Printer, config_fingerprint,
                                last_val_record, plain_number,
                                read_scalars, train_in_process)
 from etpp_mm.curriculum import ResultCache

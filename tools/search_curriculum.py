@@ -48,7 +48,8 @@ from mmpretrain.registry import DATASETS
 
 from etpp_mm.analysis.cli import add_cfg_options, load_config
 from etpp_mm.analysis.plan import dataset_cfg_with_pipeline
-from etpp_mm.bench.runs import (Printer, config_fingerprint, find_hook_cfgs,
+from etpp_mm.analysis.plan import find_hook_cfgs
+from etpp_mm.bench.runs import (Printer, config_fingerprint,
                                output_tail, plain_number, read_metric,
                                train_in_process)
 from etpp_mm.curriculum import (PRESET_BASE_SIZE, ResultCache, build_plan,

@@ -1,7 +1,7 @@
 """The curriculum of a config, without training: for the analysis tools."""
 import copy
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import torch
 from mmcv.transforms import Compose
@@ -25,11 +25,31 @@ class ConfigCurriculum:
     hook: Optional[EfficientTrainHook] = None
 
 
-def _find_hook_cfg(cfg: Config) -> dict:
-    for hook in cfg.get('custom_hooks', None) or []:
-        if hook.get('type') in ('EfficientTrainHook', EfficientTrainHook):
-            return copy.deepcopy(hook)
-    raise ValueError('the config has no EfficientTrainHook in custom_hooks')
+def find_hook_cfgs(cfg: Config) -> Tuple[Optional[dict], List[dict]]:
+    """Split ``cfg.custom_hooks`` into the (first) ``EfficientTrainHook``,
+    copied, and the other hooks.
+
+    Example:
+        >>> cfg = Config(dict(custom_hooks=[dict(type='EMAHook'),
+        ...     dict(type='EfficientTrainHook', budget=10)]))
+        >>> ours, others = find_hook_cfgs(cfg)
+        >>> ours['budget'], [h['type'] for h in others]
+        (10, ['EMAHook'])
+    """
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    ours = [
+        h for h in hooks
+        if h.get('type') in ('EfficientTrainHook', EfficientTrainHook)
+    ]
+    others = [h for h in hooks if not any(h is o for o in ours)]
+    return (copy.deepcopy(dict(ours[0])) if ours else None), others
+
+
+def _our_hook_cfg(cfg: Config) -> dict:
+    ours, _ = find_hook_cfgs(cfg)
+    if ours is None:
+        raise ValueError('the config has no EfficientTrainHook in custom_hooks')
+    return ours
 
 
 def dataset_cfg_with_pipeline(dataset_cfg: dict) -> dict:
@@ -110,7 +130,7 @@ def curriculum_of_config(cfg: Config,
         >>> curriculum_of_config(cfg).plan.total_epochs  # doctest: +SKIP
     """
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    hook = HOOKS.build(_find_hook_cfg(cfg))
+    hook = HOOKS.build(_our_hook_cfg(cfg))
     dataset_cfg = dataset_cfg_with_pipeline(cfg.train_dataloader.dataset)
     pipeline = Compose(copy.deepcopy(dataset_cfg['pipeline']))
     recipe_epochs = cfg.train_cfg.max_epochs

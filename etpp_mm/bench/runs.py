@@ -20,7 +20,6 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from etpp_mm.hooks import EfficientTrainHook
 
 # What a training process prints goes here, in its run folder.
 OUTPUT_FILE = 'train_output.log'
@@ -46,27 +45,6 @@ class Printer:
         if self.path is not None:
             with open(self.path, 'a') as f:
                 f.write(text + '\n')
-
-
-def find_hook_cfgs(cfg: Config) -> Tuple[Optional[dict], List[dict]]:
-    """Split ``cfg.custom_hooks`` into the (first) ``EfficientTrainHook``,
-    copied, and the other hooks.
-
-    Examples
-    --------
-    >>> cfg = Config(dict(custom_hooks=[dict(type='EMAHook'),
-    ...     dict(type='EfficientTrainHook', budget=10)]))
-    >>> ours, others = find_hook_cfgs(cfg)
-    >>> ours['budget'], [h['type'] for h in others]
-    (10, ['EMAHook'])
-    """
-    hooks = list(cfg.get('custom_hooks', None) or [])
-    ours = [
-        h for h in hooks
-        if h.get('type') in ('EfficientTrainHook', EfficientTrainHook)
-    ]
-    others = [h for h in hooks if not any(h is o for o in ours)]
-    return (copy.deepcopy(dict(ours[0])) if ours else None), others
 
 
 def plain_number(value: float):
