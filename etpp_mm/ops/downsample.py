@@ -4,13 +4,18 @@ An anti-aliased resize approximates the exact Fourier crop closely (about
 32 dB PSNR at 224 -> 160 with Lanczos) at a fraction of its cost on the data
 workers. Pillow's filters widen their support when shrinking, so they are
 low-pass filters; OpenCV's ``INTER_LANCZOS4`` and ``F.interpolate`` without
-``antialias=True`` are not, so this module only uses the pillow backend.
+``antialias=True`` are not, so this module only uses pillow's filters.
+On small images Lanczos runs as two matrix products that equal pillow's
+result bit for bit (:func:`etpp_mm.ops.lanczos.lanczos_resize`) at a
+fraction of the cost of a PIL round trip; large images (where pillow's
+short windows beat dense products) and the other filters go through pillow.
 """
 from typing import Tuple
 
 import mmcv
 import numpy as np
 
+from .lanczos import MATRIX_MAX_MACS, matrix_macs, resize_unchecked
 from .size import SizeLike, check_fits, image_hw, to_size_pair
 
 PILLOW_INTERPOLATIONS: Tuple[str, ...] = ('lanczos', 'bicubic', 'bilinear',
@@ -33,6 +38,10 @@ def low_frequency_downsample(img: np.ndarray,
                              size: SizeLike,
                              interpolation: str = 'lanczos') -> np.ndarray:
     """Shrink an image with an anti-aliased (low-pass) pillow filter.
+
+    ``'lanczos'`` on small images is computed by
+    :func:`~etpp_mm.ops.lanczos.lanczos_resize` (equal to pillow's output),
+    everything else by ``mmcv.imresize`` with the pillow backend.
 
     Args:
         img (numpy.ndarray): A uint8 image ``(H, W)`` or ``(H, W, C)``, as
@@ -71,6 +80,9 @@ def low_frequency_downsample(img: np.ndarray,
                         f'got dtype {img.dtype}')
     if (h, w) == img_hw:
         return img
+    if interpolation == 'lanczos' and \
+            matrix_macs(img.shape, (h, w)) <= MATRIX_MAX_MACS:
+        return resize_unchecked(img, h, w)
     if img.ndim == 2 or img.shape[2] == 3:
         return mmcv.imresize(
             img, (w, h), interpolation=interpolation, backend='pillow')
