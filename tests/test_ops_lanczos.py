@@ -64,6 +64,18 @@ def test_equals_pillow_on_fashion_mnist(fmnist):
             np.testing.assert_array_equal(lanczos_resize(img, (h, w)), ref)
 
 
+def test_sub_pixel_box_equals_pillow(photos):
+    from etpp_mm.ops.lanczos import resize_unchecked
+    img = photos['coffee']
+    for box, (h, w) in [((10.3, 20.7, 333.1, 250.0), (40, 60)),
+                        ((0, 0, 600, 400), (96, 96)),
+                        ((100.5, 0.25, 101.5, 399.0), (30, 7))]:
+        ref = np.asarray(
+            Image.fromarray(img).resize((w, h), Image.Resampling.LANCZOS,
+                                        box=box))
+        assert max_diff(resize_unchecked(img, h, w, box), ref) == 0
+
+
 def test_any_channel_count_is_per_channel(photos):
     img = photos['astronaut224']
     rgba = np.concatenate([img, img[..., :2]], axis=-1)  # 5 channels

@@ -15,7 +15,7 @@ from typing import Tuple
 import mmcv
 import numpy as np
 
-from .lanczos import MATRIX_MAX_MACS, matrix_macs, resize_unchecked
+from .lanczos import pillow_lanczos
 from .size import SizeLike, check_fits, image_hw, to_size_pair
 
 PILLOW_INTERPOLATIONS: Tuple[str, ...] = ('lanczos', 'bicubic', 'bilinear',
@@ -80,9 +80,8 @@ def low_frequency_downsample(img: np.ndarray,
                         f'got dtype {img.dtype}')
     if (h, w) == img_hw:
         return img
-    if interpolation == 'lanczos' and \
-            matrix_macs(img.shape, (h, w)) <= MATRIX_MAX_MACS:
-        return resize_unchecked(img, h, w)
+    if interpolation == 'lanczos':
+        return pillow_lanczos(img, h, w)
     if img.ndim == 2 or img.shape[2] == 3:
         return mmcv.imresize(
             img, (w, h), interpolation=interpolation, backend='pillow')

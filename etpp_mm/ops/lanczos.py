@@ -22,7 +22,7 @@ LANCZOS)``, whatever order BLAS sums in. For the small images of the early
 curriculum stages two BLAS calls cost far less than a PIL round trip.
 """
 import functools
-from typing import Tuple
+from typing import Optional, Tuple
 import numpy as np
 
 from .size import SizeLike, image_hw, to_size_pair
@@ -45,14 +45,20 @@ def _lanczos(x: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=512)
-def lanczos_matrix(in_size: int, out_size: int) -> np.ndarray:
+def lanczos_matrix(in_size: int,
+                   out_size: int,
+                   in0: float = 0.0,
+                   in1: Optional[float] = None) -> np.ndarray:
     """The ``out_size x in_size`` matrix of one Pillow Lanczos pass.
 
-    Cached per ``(in_size, out_size)``; the returned array is read-only.
+    Cached per arguments; the returned array is read-only.
 
     Args:
         in_size (int): Input length along the axis.
         out_size (int): Output length along the axis.
+        in0 (float): Start of the resampled span, in input pixels (Pillow's
+            ``box``, rounded to float32 as Pillow does). Defaults to 0.
+        in1 (float, optional): Its end. Defaults to ``in_size``.
 
     Returns:
         numpy.ndarray: float64 weights, each Pillow's 22-bit fixed-point
@@ -66,10 +72,12 @@ def lanczos_matrix(in_size: int, out_size: int) -> np.ndarray:
     if in_size < 1 or out_size < 1:
         raise ValueError(f'sizes must be positive, got in_size={in_size}, '
                          f'out_size={out_size}')
-    scale = in_size / out_size
+    in0 = float(np.float32(in0))
+    in1 = float(np.float32(in_size if in1 is None else in1))
+    scale = (in1 - in0) / out_size
     filterscale = max(scale, 1.0)
     support = SUPPORT * filterscale
-    center = (np.arange(out_size) + 0.5) * scale
+    center = in0 + (np.arange(out_size) + 0.5) * scale
     # C's (int) cast truncates toward zero; negatives are clipped to 0.
     lo = np.maximum(np.trunc(center - support + 0.5), 0)
     hi = np.minimum(np.trunc(center + support + 0.5), in_size)
@@ -151,28 +159,70 @@ def lanczos_resize(img: np.ndarray, size: SizeLike) -> np.ndarray:
     return resize_unchecked(img, h, w)
 
 
-def resize_unchecked(img: np.ndarray, h: int, w: int) -> np.ndarray:
-    """:func:`lanczos_resize` on arguments the caller has checked."""
+def resize_unchecked(img: np.ndarray,
+                     h: int,
+                     w: int,
+                     box: Optional[Tuple[float, float, float, float]] = None
+                     ) -> np.ndarray:
+    """:func:`lanczos_resize` on arguments the caller has checked.
+
+    ``box`` is Pillow's ``(left, top, right, bottom)`` sub-pixel source
+    region (``Image.resize(..., box=box)``); None for the whole image.
+    """
     in_h, in_w = img.shape[:2]
-    vertical = h != in_h
+    left, top, right, bottom = box or (0, 0, in_w, in_h)
+    mw = lanczos_matrix(in_w, w, left, right)
+    mh = lanczos_matrix(in_h, h, top, bottom)
+    # Pillow's test, quirk included: it compares the box's right edge with
+    # the output width.
+    horizontal = w != in_w or left != 0 or right != w
+    vertical = h != in_h or top != 0 or bottom != h
     if img.ndim == 2:
         t = img.astype(np.float64)
-        if w != in_w:
-            t = _round_pass(t @ lanczos_matrix(in_w, w).T, floor=vertical)
+        if horizontal:
+            t = _round_pass(t @ mw.T, floor=vertical)
         if vertical:
-            t = _round_pass(lanczos_matrix(in_h, h) @ t, floor=False)
+            t = _round_pass(mh @ t, floor=False)
         return t.astype(np.uint8)
     c = img.shape[2]
     # (H, C, W) rows so that each pass is one 2-D BLAS product.
     t = img.transpose(0, 2, 1).astype(np.float64)
-    if w != in_w:
-        t = _round_pass(
-            t.reshape(in_h * c, in_w) @ lanczos_matrix(in_w, w).T,
-            floor=vertical)
+    if horizontal:
+        t = _round_pass(t.reshape(in_h * c, in_w) @ mw.T, floor=vertical)
     if vertical:
-        t = _round_pass(
-            lanczos_matrix(in_h, h) @ t.reshape(in_h, c * w), floor=False)
+        t = _round_pass(mh @ t.reshape(in_h, c * w), floor=False)
     return t.reshape(h, c, w).transpose(0, 2, 1).astype(np.uint8)
+
+
+def pillow_lanczos(img: np.ndarray,
+                   h: int,
+                   w: int,
+                   box: Optional[Tuple[float, float, float, float]] = None
+                   ) -> np.ndarray:
+    """Pillow's Lanczos result by the cheaper of the two equal routes.
+
+    ``box`` is Pillow's sub-pixel source region ``(left, top, right,
+    bottom)``; None for the whole image.
+
+    Dense products when :func:`matrix_macs` is at most
+    ``MATRIX_MAX_MACS``, else Pillow itself (grey or 3-channel images;
+    other channel counts always take the products). Arguments are not
+    checked; ``img`` is uint8 ``(H, W)`` or ``(H, W, C)``.
+
+    Examples:
+        >>> img = np.zeros((300, 400, 3), np.uint8)
+        >>> pillow_lanczos(img, 96, 128).shape
+        (96, 128, 3)
+    """
+    if box is None and (h, w) == img.shape[:2]:
+        return img
+    if matrix_macs(img.shape, (h, w)) <= MATRIX_MAX_MACS or (
+            img.ndim == 3 and img.shape[2] != 3):
+        return resize_unchecked(img, h, w, box)
+    from PIL import Image
+    return np.asarray(
+        Image.fromarray(img).resize((w, h), Image.Resampling.LANCZOS,
+                                    box=box))
 
 
 def lanczos_resize_torch(imgs, size: SizeLike, dtype=None):

@@ -1,10 +1,11 @@
-"""Low-frequency transforms, registered in ``mmpretrain.registry.TRANSFORMS``
+"""Data-pipeline transforms, registered in ``mmpretrain.registry.TRANSFORMS``
 on import."""
 from .low_frequency import (FourierCrop, LowFrequencyDownsample,
                             LowFrequencyTransform)
+from .reduced_decode import LoadImageAndRandomResizedCrop
 from .stage_sync import CurriculumStageSync, SharedStageIndex
 
 __all__ = [
     'LowFrequencyTransform', 'FourierCrop', 'LowFrequencyDownsample',
-    'CurriculumStageSync', 'SharedStageIndex'
+    'CurriculumStageSync', 'SharedStageIndex', 'LoadImageAndRandomResizedCrop'
 ]
