@@ -14,8 +14,8 @@ from mmengine.registry import init_default_scope
 
 from conftest import ROOT
 from etpp_mm.analysis import curriculum_of_config
-from etpp_mm.curriculum import (ResultCache, SearchSpace, cache_key,
-                                check_budget, check_magnitudes, check_proxy,
+from etpp_mm.bench.cache import ResultCache, cache_key
+from etpp_mm.curriculum import (SearchSpace, check_budget, check_magnitudes, check_proxy,
                                 format_snippet, greedy_search, max_runs,
                                 search_space, split_indices)
 from etpp_mm.hooks import EfficientTrainHook
