@@ -61,5 +61,3 @@ class ResultCache:
         with open(partial, 'w') as f:
             json.dump(dict(runs=self.entries), f, indent=1, sort_keys=True)
         os.replace(partial, self.path)
-
-

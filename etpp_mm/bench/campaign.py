@@ -6,8 +6,7 @@ import os.path as osp
 import shutil
 import statistics
 import time
-from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
-                    Tuple)
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from etpp_mm.bench.cache import ResultCache
 
@@ -164,4 +163,3 @@ def eta_seconds(pending: Sequence[Any], results: Sequence[Any],
         else:
             total += baseline_like / variant.theoretical_speedup
     return total
-

@@ -4,6 +4,7 @@ import re
 import subprocess
 from typing import Any, Dict, Optional
 
+
 def cpu_model_of(text: str) -> Optional[str]:
     """The CPU model named in ``/proc/cpuinfo`` or ``lscpu`` output.
 

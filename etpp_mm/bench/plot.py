@@ -5,6 +5,7 @@ from typing import Sequence
 
 from etpp_mm.bench.summary import VariantSummary
 
+
 def plot_runs(summaries: Sequence[VariantSummary],
               path: str,
               metric: str = 'top-1',
@@ -53,4 +54,3 @@ def plot_runs(summaries: Sequence[VariantSummary],
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     figure.savefig(path)
-

@@ -16,6 +16,7 @@ from etpp_mm.bench.summary import (RunResult, SizeTiming, TargetCheck,
                                    VariantSummary, format_number)
 from etpp_mm.bench.variants import Variant
 
+
 def format_duration(seconds: Optional[float]) -> str:
     """Seconds for a reader: seconds below 2 minutes, then minutes, then
     hours.

@@ -2,7 +2,6 @@
 summary over the seeds against the baseline, the verdict on the target, and
 the time per iteration by input size.
 """
-import math
 import os.path as osp
 import statistics
 from dataclasses import dataclass

@@ -196,7 +196,6 @@ def run_key(variant: Variant, seed: int, settings: Mapping[str, Any]) -> str:
     return cache_key((), dict(settings, seed=seed, **variant.identity()))
 
 
-
 def run_config_text(recipe: str,
                     variant: Variant,
                     seed: int,
@@ -257,4 +256,3 @@ def run_config_text(recipe: str,
             'train_cfg = dict(val_interval=10**9)',
         ]
     return '\n'.join(lines) + '\n'
-
