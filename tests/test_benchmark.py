@@ -10,10 +10,13 @@ import pytest
 from mmengine.config import Config
 
 from conftest import ROOT
-from etpp_mm.bench.benchmark import (RunResult, Variant, check_benchmark_input,
-                                    check_target, eta_seconds, format_report,
-                                    make_variants, plot_runs, run_config_text,
-                                    run_key, run_order, summarize)
+from etpp_mm.bench.campaign import eta_seconds
+from etpp_mm.bench.plot import plot_runs
+from etpp_mm.bench.report import format_report
+from etpp_mm.bench.summary import RunResult, check_target, summarize
+from etpp_mm.bench.variants import (Variant, check_benchmark_input,
+                                    make_variants, run_config_text, run_key,
+                                    run_order)
 
 RECIPE = osp.join(ROOT, 'configs', 'fashion_mnist',
                   'resnet18-w8_1xb128_fmnist.py')

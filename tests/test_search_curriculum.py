@@ -14,10 +14,10 @@ from mmengine.registry import init_default_scope
 
 from conftest import ROOT
 from etpp_mm.analysis import curriculum_of_config
-from etpp_mm.curriculum import (ResultCache, SearchSpace, cache_key,
-                                check_budget, check_magnitudes, check_proxy,
-                                format_snippet, greedy_search, max_runs,
-                                search_space, split_indices)
+from etpp_mm.bench.cache import ResultCache, cache_key
+from etpp_mm.curriculum import (SearchSpace, check_budget, check_magnitudes,
+                                check_proxy, format_snippet, greedy_search,
+                                max_runs, search_space, split_indices)
 from etpp_mm.hooks import EfficientTrainHook
 
 RECIPE = osp.join(ROOT, 'configs', 'fashion_mnist',
@@ -31,6 +31,10 @@ def load_tool():
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     return tool
+
+
+# How the tool names the search's arguments in errors: its options.
+OPTIONS = load_tool().OPTION_NAMES
 
 
 class FakeProxy:
@@ -143,18 +147,26 @@ def test_search_space_adds_the_full_size_and_sorts():
 
 
 @pytest.mark.parametrize('call, words', [
-    (lambda: search_space([32], 4, 28), ['32', 'larger', '28', '--sizes']),
-    (lambda: search_space([14], 4, 28, 4),
+    (lambda: search_space([32], 4, 28, names=OPTIONS),
+     ['32', 'larger', '28', '--sizes']),
+    (lambda: search_space([14], 4, 28, 4, names=OPTIONS),
      ['14', 'divisible', '--size-divisor', '4', '--sizes']),
-    (lambda: search_space([12], 1, 28), ['--num-stages', '>= 2', '1']),
-    (lambda: search_space([0], 4, 28), ['0', '--sizes']),
+    (lambda: search_space([12], 1, 28, names=OPTIONS),
+     ['--num-stages', '>= 2', '1']),
+    (lambda: search_space([0], 4, 28, names=OPTIONS), ['0', '--sizes']),
     (lambda: check_budget(0, key='--budget'), ['--budget', '0']),
     (lambda: check_budget(-2.5, key='--budget'), ['--budget', '-2.5']),
-    (lambda: check_magnitudes([1, 5], 4), ['--magnitudes', '2', '4']),
-    (lambda: check_proxy(0, 10, 4), ['--train-images', '0']),
-    (lambda: check_proxy(100, 10, 0), ['--budget', '0']),
-    (lambda: check_proxy(100, 10, 4, available=105),
+    (lambda: check_magnitudes([1, 5], 4, names=OPTIONS),
+     ['--magnitudes', '2', '4']),
+    (lambda: check_proxy(0, 10, 4, names=OPTIONS), ['--train-images', '0']),
+    (lambda: check_proxy(100, 10, 0, names=OPTIONS), ['--budget', '0']),
+    (lambda: check_proxy(100, 10, 4, available=105, names=OPTIONS),
      ['--train-images 100', '--heldout-images 10', '105']),
+    # without names, the core names its own arguments
+    (lambda: search_space([32], 4, 28), ['remove it from candidates']),
+    (lambda: search_space([12], 1, 28), ['num_stages must be']),
+    (lambda: check_proxy(0, 10, 4), ['train_images must be', '0']),
+    (lambda: check_proxy(100, 10, 0), ['budget must be', '0']),
 ])
 def test_bad_input_names_the_value_and_the_option(call, words):
     with pytest.raises(ValueError) as info:

@@ -23,7 +23,7 @@ The Markdown report (``--report``) gives the command, date, machine, a
 table of the variants (budget, real epochs, top-1 mean, spread and per
 seed, wall time, measured and theoretical speed-up, top-1 against the
 baseline) and whether the target is met; ``--plot`` draws top-1 against
-wall time. The logic is in :mod:`etpp_mm.bench.benchmark`.
+wall time. The logic is in :mod:`etpp_mm.bench`.
 
 Example::
 
@@ -37,45 +37,23 @@ Example::
 import argparse
 import copy
 import dataclasses
-import os
 import os.path as osp
-import platform
 import shlex
-import shutil
 import sys
-import time
-
-import mmengine
-import mmpretrain
-import torch
-from mmengine.config import DictAction
 
 import etpp_mm
-from etpp_mm.analysis import curriculum_of_config, iters_per_epoch_of
-from etpp_mm.bench.benchmark import (RunResult, check_benchmark_input,
-                                    check_target, eta_seconds,
-                                    format_progress, format_report,
-                                    format_results_table,
-                                    format_timing_table,
-                                    iteration_times_by_size, machine_info,
-                                    make_variants, plot_runs, run_config_text,
-                                    run_key, run_order, summarize)
-from etpp_mm.analysis.cli import load_config
-from etpp_mm.analysis.plan import dataset_cfg_with_pipeline
-from etpp_mm.analysis.plan import find_hook_cfgs
-from etpp_mm.bench.runs import (Printer, config_fingerprint,
-                               last_val_record, plain_number,
-                               read_scalars, train_in_process)
-from etpp_mm.curriculum import ResultCache
+from etpp_mm.analysis import curriculum_of_config
+from etpp_mm.analysis.cli import load_config, parse_cfg_options
+from etpp_mm.bench.campaign import Campaign, Printer, run_environment
+from etpp_mm.bench.compare import TRAIN_DIR, train_runs, write_outputs
+from etpp_mm.bench.machine import machine_info
+from etpp_mm.bench.recipe import Recipe
+from etpp_mm.bench.runs import OUTPUT_FILE, plain_number, train_in_process
+from etpp_mm.bench.variants import check_benchmark_input, make_variants
 
 TRAIN_SCRIPT = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 CACHE_FILE = 'benchmark_cache.json'
 LOG_FILE = 'benchmark.log'
-RUN_CONFIG = 'run_config.py'
-# MMEngine's work dir inside a run folder: MMEngine dumps the merged config
-# there under the config's own name, which would overwrite run_config.py.
-TRAIN_DIR = 'train'
-OUTPUT_FILE = 'train_output.log'
 
 
 def parse_args(argv=None):
@@ -149,15 +127,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def parse_cfg_options(raw):
-    """``--cfg-options`` as MMEngine's ``DictAction`` reads them; the raw
-    strings are passed on to ``tools/train.py`` unchanged."""
-    namespace = argparse.Namespace(options=None)
-    if raw:
-        DictAction([], 'options')(None, namespace, raw)
-    return namespace.options or {}
-
-
 def train_run(config_path, run_dir, env, extra_args):
     """One training process (the tests count the calls): MMEngine's work
     dir is ``run_dir/train``, its console output
@@ -167,361 +136,107 @@ def train_run(config_path, run_dir, env, extra_args):
                             osp.join(run_dir, OUTPUT_FILE))
 
 
-def result_of(entry, metric, work_dir):
-    """A cache entry as a :class:`RunResult` scored by ``metric``."""
-    values = entry['val']
-    # The cache stores folders relative to the work dir, which may move.
-    run_dir = osp.join(work_dir, entry['run_dir'])
-    if metric not in values:
+def read_recipe(args):
+    """The recipe, refused here if the benchmark cannot run it."""
+    if not osp.isfile(args.config):
+        raise ValueError(f'config {args.config!r} not found')
+    options = parse_cfg_options(args.cfg_options)
+    for key in options:
+        if key.split('.')[0] == 'randomness' and 'seed' in key:
+            raise ValueError(f'--cfg-options {key} would override the seeds: '
+                             'give them with --seeds')
+    recipe = Recipe(args.config,
+                    load_config(argparse.Namespace(
+                        config=args.config, cfg_options=options)))
+    if recipe.hook is not None:
         raise ValueError(
-            f'the last validation of {run_dir} logged no {metric!r} (it '
-            f'logged {sorted(values)}): choose --metric among them; the runs '
-            'stay cached')
-    return RunResult(entry['variant'], entry['seed'], entry['seconds'],
-                     float(values[metric]), run_dir)
+            f'{args.config} already has an EfficientTrainHook in '
+            'custom_hooks, but the baseline must be the plain recipe: give '
+            'the config it inherits instead (the benchmark adds the hook '
+            'itself, from --preset, --budgets and --size-divisor)')
+    recipe.require_epochs('the benchmark needs an epoch-based recipe')
+    recipe.require_validation(
+        'the benchmark scores the last validation of each run')
+    recipe.iters_per_epoch  # builds the train dataset: fails before training
+    return recipe
 
 
-class Recipe:
-    """What the benchmark needs from the recipe (no training)."""
-
-    def __init__(self, args, options):
-        if not osp.isfile(args.config):
-            raise ValueError(f'config {args.config!r} not found')
-        for key in options:
-            if key.split('.')[0] == 'randomness' and 'seed' in key:
-                raise ValueError(
-                    f'--cfg-options {key} would override the seeds: give '
-                    'them with --seeds')
-        cfg = load_config(
-            argparse.Namespace(config=args.config, cfg_options=options))
-        hook, self.hooks = find_hook_cfgs(cfg)
-        if hook is not None:
-            raise ValueError(
-                f'{args.config} already has an EfficientTrainHook in '
-                'custom_hooks, but the baseline must be the plain recipe: '
-                'give the config it inherits instead (the benchmark adds '
-                'the hook itself, from --preset, --budgets and '
-                '--size-divisor)')
-        train_cfg = cfg.get('train_cfg', None) or {}
-        self.epochs = train_cfg.get('max_epochs')
-        if not isinstance(self.epochs, int):
-            raise ValueError(
-                f'{args.config} has no train_cfg.max_epochs: the benchmark '
-                'needs an epoch-based recipe')
-        if not cfg.get('val_dataloader', None) or not cfg.get(
-                'val_evaluator', None):
-            raise ValueError(
-                f'{args.config} has no val_dataloader/val_evaluator: the '
-                'benchmark scores the last validation of each run')
-        self.cfg = cfg
-        self.path = osp.abspath(args.config)
-        self.full_size = None  # known once a curriculum variant is planned
-        self.val_interval = train_cfg.get('val_interval', 1)
-        try:
-            self.val_split = dataset_cfg_with_pipeline(
-                cfg.val_dataloader.dataset).get('split')
-        except ValueError:
-            self.val_split = None
-        imports = list((cfg.get('custom_imports', None)
-                        or {}).get('imports', []))
-        self.imports = imports + [m for m in ['etpp_mm'] if m not in imports]
-        visualizer = cfg.get('visualizer', None) or {}
-        self.visualizer_type = visualizer.get('type', 'UniversalVisualizer')
-        if not isinstance(self.visualizer_type, str):
-            self.visualizer_type = 'UniversalVisualizer'
-        # Plain data for the run configs (other hooks, e.g. EMA, are kept).
-        self.plain_hooks = [
-            h for h in cfg.to_dict().get('custom_hooks', None) or []
-        ]
-        try:
-            self.iters_per_epoch = iters_per_epoch_of(cfg)
-        except (OSError, RuntimeError, ValueError, KeyError) as err:
-            raise RuntimeError(
-                f'cannot build the train dataset of {args.config} '
-                f'({type(err).__name__}: {err}): check '
-                'train_dataloader.dataset (or --cfg-options)') from err
-
-    def plan_variant(self, variant):
-        """The variant with its real epochs and theoretical speed-up; a
-        curriculum the hook would refuse fails here, before training."""
+def plan_variants(recipe, variants):
+    """The variants with their real epochs and theoretical speed-ups, and
+    the full size (``None`` without curricula); a curriculum the hook would
+    refuse fails here, before training."""
+    planned, full_size = [], None
+    for variant in variants:
         if variant.is_baseline:
-            return dataclasses.replace(variant, real_epochs=self.epochs)
-        cfg = copy.deepcopy(self.cfg)
-        cfg.custom_hooks = list(self.hooks) + [variant.hook_cfg()]
+            planned.append(
+                dataclasses.replace(variant, real_epochs=recipe.epochs))
+            continue
+        cfg = copy.deepcopy(recipe.cfg)
+        cfg.custom_hooks = list(recipe.other_hooks) + [variant.hook_cfg()]
         try:
-            plan = curriculum_of_config(cfg, self.iters_per_epoch).plan
+            plan = curriculum_of_config(cfg, recipe.iters_per_epoch).plan
         except ValueError as err:
             raise ValueError(
                 f'--budgets {variant.budget} with --preset {variant.preset} '
                 f'--size-divisor {variant.size_divisor} cannot run on this '
                 f'recipe: {err}') from err
-        # The hook logs curriculum/size as the height
-        self.full_size = plan.full_size[0]
-        return dataclasses.replace(
-            variant,
-            real_epochs=plan.total_epochs,
-            theoretical_speedup=plan.speedup)
+        full_size = plan.full_size[0]  # the hook logs the height
+        planned.append(
+            dataclasses.replace(variant, real_epochs=plan.total_epochs,
+                                theoretical_speedup=plan.speedup))
+    return planned, full_size
 
 
-def timing_table(variants, results, full_size):
-    """Seconds per iteration by variant and input size, from the runs'
-    MMEngine logs; ``''`` when a run's log is gone (e.g. a cached run whose
-    folder was deleted)."""
-    if full_size is None:
-        return ''
-    timings = []
-    for variant in variants:
-        records = []
-        for result in results:
-            if result.variant != variant.name:
-                continue
-            try:
-                records += read_scalars(osp.join(result.run_dir, TRAIN_DIR))
-            except RuntimeError:
-                return ''
-        if records:
-            timings.append(
-                (variant.name, iteration_times_by_size(records, full_size)))
-    return format_timing_table(timings, full_size) if timings else ''
-
-
-def run_environment(threads):
-    """The same environment for every run."""
-    env = dict(os.environ)
-    if threads is not None:
-        env['OMP_NUM_THREADS'] = str(threads)
-    return env
-
-
-def header_lines(args, command, recipe, variants, machine, threads, env,
-                 entries):
-    """The report's labelled lines of settings."""
-    loads = [e['load'] for e in entries if e.get('load') is not None]
-    finished = sorted(e['finished'] for e in entries if 'finished' in e)
-    gpu = machine['gpu'] or 'no GPU (every run trains on the CPU)'
-    machine_text = (
-        f"{machine['cpu']}, {machine['logical_cpus']} logical CPUs "
-        f"({machine['usable_cpus']} usable), {threads} torch threads per "
-        f"run (OMP_NUM_THREADS {env.get('OMP_NUM_THREADS', 'unset')}), "
-        f'{gpu}')
-    if loads:
-        # Other jobs on the machine slow every run; the interleaved order
-        # spreads that over the variants, the load says how much there was.
-        machine_text += (f'; 1-min load average at the runs\' starts '
-                         f'{min(loads):.2f}-{max(loads):.2f}')
-    if args.final_val_only:
-        validation = 'once, after the last epoch (--final-val-only)'
-    else:
-        validation = (
-            f'every {recipe.val_interval} epoch(s), as in the recipe: a '
-            'curriculum with more real epochs validates more often, and '
-            'that counts in its wall time')
-    split = '' if recipe.val_split is None else \
-        f" (split '{recipe.val_split}')"
-    curricula = [v for v in variants if not v.is_baseline]
-    lines = [
-        ('Command', f'`{command}`'),
-        ('Date', f"report written {time.strftime('%Y-%m-%d %H:%M %Z')}" +
-         (f'; runs finished {finished[0]} to {finished[-1]}'
-          if finished else '')),
-        ('Machine', machine_text),
-        ('Software', f'Python {platform.python_version()}, torch '
-         f'{torch.__version__}, mmengine {mmengine.__version__}, '
-         f'mmpretrain {mmpretrain.__version__}, etpp_mm '
-         f'{etpp_mm.__version__}'),
-        ('Recipe', f'`{args.config}`: {recipe.epochs} epochs of '
-         f'{recipe.iters_per_epoch} iterations'),
-        ('Curriculum', f"EfficientTrainHook(preset='{args.preset}', "
-         f'size_divisor={args.size_divisor}) at budgets ' + ', '.join(
-             f'{plain_number(v.budget)}' for v in curricula) +
-         ' (equivalent full-size epochs)'),
-        ('Seeds', ', '.join(map(str, args.seeds)) + ' (randomness.seed, the '
-         'same for every variant); runs seed-major, variants interleaved'),
-        ('Score', f'`{args.metric}` of the last validation, on '
-         f'val_dataloader{split}; validation {validation}'),
-        ('Wall time', 'each tools/train.py process from start to end '
-         '(start-up, data loading, training, validation, checkpoints)'),
-    ]
-    if args.cfg_options:
-        lines.append(('Options', 'every run: `--cfg-options ' +
-                      shlex.join(args.cfg_options) + '`'))
-    return lines
+def run_settings(recipe, args, env, machine):
+    """What changes a run's result or time, for its cache key."""
+    return dict(
+        recipe=recipe.fingerprint(),
+        omp_num_threads=env.get('OMP_NUM_THREADS'),
+        final_val_only=args.final_val_only,
+        etpp_mm=etpp_mm.__version__,
+        # Wall times from another machine would not compare.
+        machine={k: machine[k] for k in ('cpu', 'logical_cpus', 'gpu')})
 
 
 def benchmark(args, say, command):
     budgets = [plain_number(b) for b in args.budgets]
     check_benchmark_input(budgets, args.seeds, args.preset,
                           args.size_divisor, args.threads)
-    options = parse_cfg_options(args.cfg_options)
-    recipe = Recipe(args, options)
-    variants = [
-        recipe.plan_variant(v)
-        for v in make_variants(budgets, args.preset, args.size_divisor)
-    ]
-    order = run_order(variants, args.seeds)
+    recipe = read_recipe(args)
+    variants, full_size = plan_variants(
+        recipe, make_variants(budgets, args.preset, args.size_divisor))
     env = run_environment(args.threads)
     machine = machine_info()
-    threads = args.threads or torch.get_num_threads()
-    settings = dict(
-        recipe=config_fingerprint(recipe.cfg),
-        omp_num_threads=env.get('OMP_NUM_THREADS'),
-        final_val_only=args.final_val_only,
-        etpp_mm=etpp_mm.__version__,
-        # Wall times from another machine would not compare.
-        machine=dict(
-            cpu=machine['cpu'],
-            logical_cpus=machine['logical_cpus'],
-            gpu=machine['gpu']))
-
-    work_dir = args.work_dir
+    campaign = Campaign(args.work_dir, CACHE_FILE, LOG_FILE, say)
     if not args.dry_run:
-        # Only now, so that bad input leaves nothing behind.
-        os.makedirs(work_dir, exist_ok=True)
-        say.path = osp.join(work_dir, LOG_FILE)
-        with open(say.path, 'a') as f:
-            f.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {command}\n")
+        campaign.open(command)  # only now: bad input leaves nothing behind
     say(f'recipe: {args.config} ({recipe.epochs} epochs, '
         f'{recipe.iters_per_epoch} iterations each)')
     for variant in variants:
         say(f'  {variant.name}: {variant.real_epochs} real epochs, '
             f'theoretical speed-up {variant.theoretical_speedup:.2f}x')
-    say(f"seeds {', '.join(map(str, args.seeds))}: {len(order)} runs; "
-        f"OMP_NUM_THREADS {env.get('OMP_NUM_THREADS', 'unset')}; work dir "
-        f'{work_dir}')
+    say(f"seeds {', '.join(map(str, args.seeds))}: "
+        f'{len(variants) * len(args.seeds)} runs; OMP_NUM_THREADS '
+        f"{env.get('OMP_NUM_THREADS', 'unset')}; work dir {args.work_dir}")
     if args.dry_run:
         return dict(new_runs=0, cached_runs=0, failed=[], report=None)
-
-    cache = ResultCache(osp.join(work_dir, CACHE_FILE))
-    keys = [run_key(v, s, settings) for s, v in order]
-    extra_args = ['--cfg-options', *args.cfg_options] \
-        if args.cfg_options else []
-    results, failed, entries = [], [], []
-    counts = dict(new_runs=0, cached_runs=0)
-    attempted = set()
-
-    def eta(start):
-        """Wall time of the runs from ``start`` on that still need
-        training (not cached, not failed in this invocation)."""
-        todo = [
-            v for (_, v), k in zip(order[start:], keys[start:])
-            if cache.get(k) is None and k not in attempted
-        ]
-        return eta_seconds(todo, results, variants) if todo else None
-
-    total = len(order)
-    for index, ((seed, variant), key) in enumerate(zip(order, keys), 1):
-        entry = cache.get(key)
-        if entry is not None:
-            result = result_of(entry, args.metric, work_dir)
-            results.append(result)
-            entries.append(entry)
-            counts['cached_runs'] += 1
-            say(format_progress(index, total, 'cached', variant.name, seed,
-                                result.seconds, result.score, None,
-                                args.metric, result.run_dir))
-            continue
-        run_name = f'{variant.folder}_s{seed}_{key}'
-        run_dir = osp.join(work_dir, 'runs', run_name)
-        # Whatever is there is an interrupted attempt: start it afresh.
-        shutil.rmtree(run_dir, ignore_errors=True)
-        os.makedirs(run_dir)
-        config_path = osp.join(run_dir, RUN_CONFIG)
-        with open(config_path, 'w') as f:
-            f.write(
-                run_config_text(recipe.path, variant, seed, recipe.imports,
-                                recipe.plain_hooks, recipe.visualizer_type,
-                                args.final_val_only))
-        with open(osp.join(run_dir, 'command.txt'), 'w') as f:
-            threads_prefix = '' if args.threads is None else \
-                f'OMP_NUM_THREADS={args.threads} '
-            f.write(threads_prefix + shlex.join([
-                'python', osp.relpath(TRAIN_SCRIPT), config_path,
-                '--work-dir', osp.join(run_dir, TRAIN_DIR), *extra_args
-            ]) + '\n')
-        say(format_progress(index, total, 'start', variant.name, seed,
-                            eta=eta(index - 1), metric=args.metric))
-        load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
-        attempted.add(key)
-        proc = train_run(config_path, run_dir, env, extra_args)
-        record, problem = None, None
-        if proc.returncode != 0:
-            problem = f'exit {proc.returncode}'
-        else:
-            try:
-                record = last_val_record(osp.join(run_dir, TRAIN_DIR))
-            except RuntimeError as err:
-                problem = str(err)
-        if problem is not None:
-            failed.append((variant.name, seed, proc.output))
-            say(format_progress(index, total, 'FAILED', variant.name, seed,
-                                proc.seconds, None, eta(index), args.metric,
-                                f'({problem}) log: {proc.output}'))
-            continue
-        entry = dict(
-            variant=variant.name,
-            seed=seed,
-            settings=dict(settings, **variant.identity()),
-            seconds=round(proc.seconds, 2),
-            val=record,
-            run_dir=osp.join('runs', run_name),
-            load=load,
-            finished=time.strftime('%Y-%m-%d %H:%M'))
-        # Cached before the metric is looked up: a wrong --metric is then
-        # fixed by rerunning with the right one, without training again.
-        cache.put(key, entry)
-        counts['new_runs'] += 1
-        entries.append(entry)
-        result = result_of(entry, args.metric, work_dir)
-        results.append(result)
-        say(format_progress(index, total, 'done', variant.name, seed,
-                            result.seconds, result.score, eta(index),
-                            args.metric))
-        if record.get('step') != variant.real_epochs:
-            # The report's epochs come from the plan; say so if the run
-            # validated last at another epoch.
-            say(f"  note: the last validation was at epoch "
-                f"{record.get('step')}, the plan has {variant.real_epochs} "
-                'epochs')
-
-    summaries = summarize(variants, args.seeds, results)
-    target = check_target(summaries, recipe.epochs)
-    timing = timing_table(variants, results, recipe.full_size)
-    say()
-    say(format_results_table(summaries, args.metric))
-    say()
-    say(target.text)
-    report = args.report or osp.join(work_dir, 'benchmark.md')
-    plot = args.plot or osp.join(work_dir, 'benchmark.png')
-    name = osp.splitext(osp.basename(args.config))[0]
-    plot_runs(summaries, plot, args.metric,
-              f'{name}: {args.preset} against the recipe, seeds '
-              f"{', '.join(map(str, args.seeds))}")
-    text = format_report(
-        f'EfficientTrain++ against its recipe: `{name}`',
-        header_lines(args, command, recipe, variants, machine, threads, env,
-                     entries), summaries, order, results, target,
-        args.metric, failed,
-        osp.relpath(osp.abspath(plot), osp.dirname(osp.abspath(report))),
-        timing)
-    os.makedirs(osp.dirname(osp.abspath(report)), exist_ok=True)
-    with open(report, 'w') as f:
-        f.write(text)
+    # A lambda: the tests replace this module's train_run.
+    runs = train_runs(args, campaign, recipe, variants,
+                      run_settings(recipe, args, env, machine), env,
+                      lambda *a: train_run(*a), TRAIN_SCRIPT)
+    out = write_outputs(args, command, recipe, variants, full_size, runs,
+                        machine, env, say)
+    counts, failed = campaign.counts, runs.failed
     say(f"{counts['new_runs']} runs trained, {counts['cached_runs']} taken "
-        f'from {osp.join(work_dir, CACHE_FILE)}; report {report}, plot '
-        f'{plot}')
+        f"from {campaign.cache_path}; report {out['report']}, plot "
+        f"{out['plot']}")
     if failed:
         raise RuntimeError(
-            f'{len(failed)} of {total} runs failed (not cached: the same '
-            'command trains them again): ' + '; '.join(
+            f'{len(failed)} of {len(runs.order)} runs failed (not cached: the '
+            'same command trains them again): ' + '; '.join(
                 f'{variant} seed {seed}, log {log}'
                 for variant, seed, log in failed))
-    return dict(
-        counts,
-        failed=failed,
-        summaries=summaries,
-        target=target,
-        report=report,
-        plot=plot)
+    return dict(counts, failed=failed, **out)
 
 
 def main(argv=None):

@@ -7,7 +7,7 @@
 # `python tools/analysis/knn_eval.py CONFIG CHECKPOINT`.
 _base_ = [
     '../_base_/datasets/fashion_mnist_ssl.py',
-    'mmpretrain::_base_/default_runtime.py',
+    '../_base_/schedules/fmnist_ssl_coslr.py',
 ]
 custom_imports = dict(imports=['etpp_mm'], allow_failed_imports=False)
 embed_dims = 64
@@ -62,7 +62,6 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # MAE's optimizer; the LR is higher than MAE's 1.5e-4 per 256 images, which
 # is tuned for 800-1600 ImageNet epochs, not 30 short ones.
 optim_wrapper = dict(
-    type='OptimWrapper',
     optimizer=dict(
         type='AdamW', lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05),
     paramwise_cfg=dict(
@@ -73,6 +72,7 @@ optim_wrapper = dict(
             'mask_token': dict(decay_mult=0.),
             'cls_token': dict(decay_mult=0.)
         }))
+# A 3-epoch warm-up (the base's is 2), then the cosine over the rest.
 param_scheduler = [
     dict(
         type='LinearLR',
@@ -89,9 +89,3 @@ param_scheduler = [
         end=30,
         convert_to_iter_based=True)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=30)
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))
-randomness = dict(seed=0)
-env_cfg = dict(dist_cfg=dict(backend='gloo'))

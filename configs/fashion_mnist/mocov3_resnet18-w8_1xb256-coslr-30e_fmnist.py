@@ -5,7 +5,7 @@
 # `python tools/analysis/knn_eval.py CONFIG CHECKPOINT`.
 _base_ = [
     '../_base_/datasets/fashion_mnist_ssl.py',
-    'mmpretrain::_base_/default_runtime.py',
+    '../_base_/schedules/fmnist_ssl_coslr.py',
 ]
 temperature = 0.2
 model = dict(
@@ -70,7 +70,6 @@ train_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 optim_wrapper = dict(
-    type='OptimWrapper',
     optimizer=dict(type='LARS', lr=1.2, weight_decay=1e-6, momentum=0.9),
     paramwise_cfg=dict(
         custom_keys={
@@ -78,25 +77,3 @@ optim_wrapper = dict(
             'bias': dict(decay_mult=0, lars_exclude=True),
             'downsample.1': dict(decay_mult=0, lars_exclude=True),
         }))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-4,
-        by_epoch=True,
-        begin=0,
-        end=2,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=28,
-        by_epoch=True,
-        begin=2,
-        end=30,
-        convert_to_iter_based=True)
-]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=30)
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))
-randomness = dict(seed=0)
-env_cfg = dict(dist_cfg=dict(backend='gloo'))

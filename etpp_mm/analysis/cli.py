@@ -1,5 +1,6 @@
 """Command-line pieces shared by the analysis tools."""
 import argparse
+from typing import Optional, Sequence
 
 from mmengine.config import Config, DictAction
 
@@ -41,3 +42,17 @@ def load_config(args: argparse.Namespace) -> Config:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     return cfg
+
+
+def parse_cfg_options(raw: Optional[Sequence[str]]) -> dict:
+    """``--cfg-options`` strings as MMEngine's ``DictAction`` reads them,
+    for a tool that also passes the raw strings on to ``tools/train.py``.
+
+    Example:
+        >>> parse_cfg_options(['train_cfg.max_epochs=2', 'a.b=x'])
+        {'train_cfg.max_epochs': 2, 'a.b': 'x'}
+    """
+    namespace = argparse.Namespace(options=None)
+    if raw:
+        DictAction([], 'options')(None, namespace, raw)
+    return namespace.options or {}

@@ -7,16 +7,16 @@ state, caches, threads, memory) is shared between runs, a crash ends one run
 only, and every folder can be rerun by hand. Results are read back from
 MMEngine's ``vis_data/scalars.json`` (``LocalVisBackend``).
 """
-import copy
 import glob
 import hashlib
 import json
 import os.path as osp
+import shlex
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -27,33 +27,12 @@ OUTPUT_FILE = 'train_output.log'
 _TIMING_KEYS = ('data_time', 'time')
 
 
-class Printer:
-    """Print, and append a copy to a log file once ``path`` is set.
-
-    Examples
-    --------
-    >>> say = Printer()
-    >>> say('hello')
-    hello
-    """
-
-    def __init__(self, path: Optional[str] = None):
-        self.path = path
-
-    def __call__(self, text: str = '') -> None:
-        print(text, flush=True)
-        if self.path is not None:
-            with open(self.path, 'a') as f:
-                f.write(text + '\n')
-
-
 def plain_number(value: float):
     """Whole floats as ints, for readable configs, names and stable keys.
 
-    Examples
-    --------
-    >>> plain_number(10.0), plain_number(7.5)
-    (10, 7.5)
+    Example:
+        >>> plain_number(10.0), plain_number(7.5)
+        (10, 7.5)
     """
     return int(value) if float(value).is_integer() else value
 
@@ -62,11 +41,10 @@ def config_fingerprint(cfg: Config) -> str:
     """A short hash of a config's content: it changes whenever the config
     (or a ``--cfg-options`` merged into it) changes.
 
-    Examples
-    --------
-    >>> a = config_fingerprint(Config(dict(lr=0.1)))
-    >>> a == config_fingerprint(Config(dict(lr=0.2))), len(a)
-    (False, 12)
+    Example:
+        >>> a = config_fingerprint(Config(dict(lr=0.1)))
+        >>> a == config_fingerprint(Config(dict(lr=0.2))), len(a)
+        (False, 12)
     """
     text = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
     return hashlib.sha1(text.encode('utf-8')).hexdigest()[:12]
@@ -76,14 +54,10 @@ def config_fingerprint(cfg: Config) -> str:
 class TrainingProcess:
     """How one ``tools/train.py`` process ended.
 
-    Parameters
-    ----------
-    returncode : int
-        Its exit status (0: trained).
-    seconds : float
-        Wall time from its start to its end.
-    output : str
-        The file holding its console output.
+    Args:
+        returncode (int): its exit status (0: trained).
+        seconds (float): wall time from its start to its end.
+        output (str): the file holding its console output.
     """
     returncode: int
     seconds: float
@@ -115,6 +89,25 @@ def train_in_process(train_script: str,
                               env=None if env is None else dict(env))
         seconds = time.perf_counter() - start
     return TrainingProcess(proc.returncode, seconds, output)
+
+
+def command_text(train_script: str,
+                 config_path: str,
+                 work_dir: str,
+                 extra_args: Sequence[str] = (),
+                 threads: Optional[int] = None) -> str:
+    """The shell line that reruns one training by hand (``command.txt``).
+
+    Example:
+        >>> command_text('train.py', 'run/c.py', 'run/train', threads=1)
+        'OMP_NUM_THREADS=1 python train.py run/c.py --work-dir run/train\\n'
+    """
+    prefix = '' if threads is None else f'OMP_NUM_THREADS={threads} '
+    return prefix + shlex.join([
+        'python',
+        osp.relpath(train_script), config_path, '--work-dir', work_dir,
+        *extra_args
+    ]) + '\n'
 
 
 def output_tail(path: str, chars: int = 3000) -> str:

@@ -10,13 +10,13 @@ from .plan import (MODES, CurriculumPlan, PlannedStage, Stage, build_plan,
                    check_budget, pixel_cost, recipe_step_at, validate_stages)
 from .presets import (PRESET_BASE_SIZE, PRESETS, check_preset, preset_stages,
                       scale_size, stage_table, stages_from_dicts)
-from .report import format_plan, plan_rows, plan_totals
-from .search import (ResultCache, SearchResult, SearchSpace, Trial,
-                     cache_key, check_magnitudes, check_proxy, format_snippet,
-                     format_trials, greedy_search, max_runs,
-                     monotone_schedules, schedule_name, schedule_stages,
-                     schedule_with, search_space, split_indices,
-                     stage_candidates, stage_rows)
+from .report import (format_plan, format_snippet, format_trials, plan_rows,
+                     plan_totals)
+from .search import (SearchResult, SearchSpace, Trial, check_magnitudes,
+                     check_proxy, greedy_search, max_runs, monotone_schedules,
+                     schedule_name, schedule_stages, schedule_with,
+                     search_space, split_indices, stage_candidates,
+                     stage_rows)
 
 __all__ = [
     'MODES', 'PRESETS', 'PRESET_BASE_SIZE', 'CurriculumPlan', 'PlannedStage',
@@ -24,8 +24,8 @@ __all__ = [
     'preset_stages', 'recipe_step_at', 'scale_size', 'stage_table',
     'stages_from_dicts', 'validate_stages', 'format_plan', 'plan_rows',
     'plan_totals', 'PlanCompute', 'StageCompute', 'plan_compute',
-    'sizes_of_plan', 'check_budget', 'check_preset', 'ResultCache',
-    'SearchResult', 'SearchSpace', 'Trial', 'cache_key', 'check_magnitudes',
+    'sizes_of_plan', 'check_budget', 'check_preset',
+    'SearchResult', 'SearchSpace', 'Trial', 'check_magnitudes',
     'check_proxy', 'format_snippet', 'format_trials', 'greedy_search',
     'max_runs', 'monotone_schedules', 'schedule_name', 'schedule_stages',
     'schedule_with', 'search_space', 'split_indices', 'stage_candidates',

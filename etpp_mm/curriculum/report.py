@@ -1,7 +1,10 @@
-"""Tabulate a plan: what the hook logs and what the plan tool prints."""
-from typing import Any, Dict, List, Optional, Sequence
+"""Tabulate a plan (what the hook logs and what the plan tool prints), a
+search's trials, and a searched schedule as a config."""
+import textwrap
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from .plan import CurriculumPlan
+from .search import Trial, schedule_name, stage_rows
 
 
 def plan_rows(plan: CurriculumPlan,
@@ -77,3 +80,113 @@ def format_plan(plan: CurriculumPlan,
         f"{totals['recipe_epochs']}), theoretical speed-up "
         f"{totals['speedup']:.2f}x")
     return '\n'.join(line.rstrip() for line in out)
+
+
+def format_trials(trials: Sequence[Trial],
+                  chosen: Sequence[int],
+                  extra: Optional[Mapping[int, Mapping[str, str]]] = None,
+                  score_name: str = 'accuracy') -> str:
+    """A fixed-width table of every trial, the chosen schedule marked.
+
+    Args:
+        trials: the search's trials.
+        chosen: the schedule found.
+        extra: more columns per trial index, e.g. ``{1: {'epochs': '8'}}``.
+        score_name: header of the score column.
+
+    Example:
+        >>> trials = [Trial(1, 0, (12, 28), 80.0), Trial(2, 0, (28, 28), 82.5)]
+        >>> print(format_trials(trials, (28, 28)))
+        run  stage  schedule  accuracy
+        1    1      12-28     80.00
+        2    1      28-28     82.50     <- found
+    """
+    extra = extra or {}
+    names: List[str] = []
+    for columns in extra.values():
+        names += [name for name in columns if name not in names]
+    header = ['run', 'stage', 'schedule', score_name] + names
+    lines = []
+    for trial in trials:
+        columns = extra.get(trial.index, {})
+        lines.append([
+            str(trial.index),
+            str(trial.stage + 1),
+            schedule_name(trial.schedule), f'{trial.score:.2f}'
+        ] + [columns.get(name, '-') for name in names] +
+                     (['<- found'] if tuple(trial.schedule) == tuple(chosen)
+                      else ['']))
+    widths = [
+        max([len(header[i])] + [len(line[i]) for line in lines])
+        for i in range(len(header))
+    ]
+    fmt = '  '.join('{:<%d}' % w for w in widths) + '  {}'
+    out = [fmt.format(*header, '')] + [fmt.format(*line) for line in lines]
+    return '\n'.join(line.rstrip() for line in out)
+
+
+def format_snippet(schedule: Sequence[int],
+                   budget: float,
+                   base: Optional[str] = None,
+                   size_divisor: int = 1,
+                   magnitudes: Optional[Sequence[float]] = None,
+                   hook_args: Optional[Mapping[str, Any]] = None,
+                   comment: Sequence[str] = ()) -> str:
+    """A config file running ``schedule`` with ``EfficientTrainHook``.
+
+    Args:
+        schedule: stage sizes in the recipe's pixels.
+        budget: equivalent full-size epochs of the training it configures.
+        base: path of the recipe relative to the snippet; when given the
+            snippet inherits it and can be trained as it is.
+        size_divisor: written when not 1.
+        magnitudes: RandAugment magnitude per stage, if scheduled.
+        hook_args: more hook arguments kept from the recipe's own hook
+            (``low_frequency``, ``full_size``...).
+        comment: sentences for the header comment, wrapped to fit.
+
+    Example:
+        >>> print(format_snippet((12, 20, 28), budget=10))
+        custom_imports = dict(imports=['etpp_mm'], allow_failed_imports=False)
+        custom_hooks = [
+            dict(
+                type='EfficientTrainHook',
+                mode='etpp',
+                stages=[
+                    dict(share=0.3333333333333333, size=12),
+                    dict(share=0.3333333333333333, size=20),
+                    dict(share=0.3333333333333333, size=28),
+                ],
+                budget=10),
+        ]
+    """
+    lines = [
+        f'# {line}' for text in comment for line in textwrap.wrap(text, 77)
+    ]
+    if base is not None:
+        lines.append(f'_base_ = [{base!r}]')
+    lines += [
+        "custom_imports = dict(imports=['etpp_mm'], "
+        'allow_failed_imports=False)',
+        'custom_hooks = [',
+        '    dict(',
+        "        type='EfficientTrainHook',",
+        "        mode='etpp',",
+        '        stages=[',
+    ]
+    for row in stage_rows(schedule, magnitudes):
+        text = f"            dict(share={row['share']!r}, size={row['size']}"
+        if 'params' in row:
+            text += f", params={row['params']!r}"
+        lines.append(text + '),')
+    lines.append('        ],')
+    arguments = []
+    if size_divisor != 1:
+        arguments.append(f'size_divisor={size_divisor}')
+    for name, value in (hook_args or {}).items():
+        arguments.append(f'{name}={value!r}')
+    arguments.append(f'budget={budget!r}')
+    lines += [f'        {argument},' for argument in arguments[:-1]]
+    lines.append(f'        {arguments[-1]}),')
+    lines.append(']')
+    return '\n'.join(lines)

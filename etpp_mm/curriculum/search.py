@@ -1,8 +1,11 @@
 """Greedy, computation-constrained search of a curriculum's stage sizes.
 
-Pure Python: nothing here knows MMEngine. ``tools/search_curriculum.py``
-trains the proxies; this module decides which schedules to train, remembers
-their results and writes the winner as a config.
+Pure Python: nothing here knows MMEngine or the command line.
+``tools/search_curriculum.py`` trains the proxies (and caches their results
+with :mod:`etpp_mm.bench.cache`); this module decides which schedules to
+train. Errors name the value and its argument; a caller that takes the
+arguments under other names (command-line options) passes ``names``, a
+mapping from the argument to the name the user knows.
 
 The search follows EfficientTrain++: training is cut into ``K`` stages of
 equal compute under a fixed budget (ET++ mode), and the stage sizes are
@@ -18,13 +21,9 @@ is reused instead of training the same schedule twice. So the search can
 end on the schedule it had before any stage, and its result scores at
 least as high as every schedule it trained.
 """
-import hashlib
 import itertools
-import json
 import math
-import os
 import random
-import textwrap
 from dataclasses import dataclass, field
 from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional,
                     Sequence, Tuple)
@@ -33,12 +32,12 @@ from .plan import Stage, check_budget
 
 Schedule = Tuple[int, ...]
 
-# Option names in error messages: the search is driven from the command
-# line, so that is where a user changes a bad value.
-SIZES_OPTION = '--sizes'
-STAGES_OPTION = '--num-stages'
-DIVISOR_OPTION = '--size-divisor'
-MAGNITUDES_OPTION = '--magnitudes'
+Names = Optional[Mapping[str, str]]
+
+
+def _namer(names: Names) -> Callable[[str], str]:
+    """How errors name an argument: as ``names`` maps it, else by itself."""
+    return lambda key: (names or {}).get(key, key)
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,8 @@ class SearchResult:
 def search_space(candidates: Sequence[int],
                  num_stages: int,
                  full_size: int,
-                 size_divisor: int = 1) -> SearchSpace:
+                 size_divisor: int = 1,
+                 names: Names = None) -> SearchSpace:
     """Check the search's input and normalise the candidates.
 
     Candidates are sorted and deduplicated, and the full size is added:
@@ -101,7 +101,8 @@ def search_space(candidates: Sequence[int],
     not be divisible by ``size_divisor``.
 
     Raises:
-        ValueError: naming the value and the command-line option to change.
+        ValueError: naming the value and the argument to change (as
+            ``names`` maps it).
 
     Example:
         >>> search_space([20, 12, 16, 12], num_stages=4, full_size=28,
@@ -110,40 +111,42 @@ def search_space(candidates: Sequence[int],
         >>> search_space([32], 4, 28)
         Traceback (most recent call last):
         ...
-        ValueError: candidate size 32 is larger than the train size 28: remove it from --sizes
+        ValueError: candidate size 32 is larger than the train size 28: remove it from candidates
     """
+    name = _namer(names)
+    sizes, divisor = name('candidates'), name('size_divisor')
     if isinstance(num_stages, bool) or not isinstance(num_stages, int) \
             or num_stages < 2:
         raise ValueError(
-            f'{STAGES_OPTION} must be an int >= 2 (the last stage is always '
-            f'the full size, so fewer stages leave nothing to search), got '
-            f'{num_stages!r}')
+            f"{name('num_stages')} must be an int >= 2 (the last stage is "
+            'always the full size, so fewer stages leave nothing to '
+            f'search), got {num_stages!r}')
     if isinstance(size_divisor, bool) or not isinstance(size_divisor, int) \
             or size_divisor <= 0:
-        raise ValueError(f'{DIVISOR_OPTION} must be a positive int, got '
-                         f'{size_divisor!r}')
+        raise ValueError(
+            f'{divisor} must be a positive int, got {size_divisor!r}')
     if not candidates:
-        raise ValueError(f'{SIZES_OPTION} is empty: give candidate sizes')
+        raise ValueError(f'{sizes} is empty: give candidate sizes')
     for size in candidates:
         if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
             raise ValueError(f'candidate size {size!r} is not a positive '
-                             f'int: fix {SIZES_OPTION}')
+                             f'int: fix {sizes}')
         if size > full_size:
             raise ValueError(
                 f'candidate size {size} is larger than the train size '
-                f'{full_size}: remove it from {SIZES_OPTION}')
+                f'{full_size}: remove it from {sizes}')
         if size != full_size and size % size_divisor:
             raise ValueError(
-                f'candidate size {size} is not divisible by '
-                f'{DIVISOR_OPTION} {size_divisor} (the model needs it, e.g. '
-                f'its patch size or total stride): change {SIZES_OPTION} or '
-                f'{DIVISOR_OPTION}')
+                f'candidate size {size} is not divisible by {divisor} '
+                f'{size_divisor} (the model needs it, e.g. its patch size or '
+                f'total stride): change {sizes} or {divisor}')
     return SearchSpace(
         tuple(sorted(set(candidates) | {full_size})), num_stages, full_size)
 
 
 def check_magnitudes(magnitudes: Optional[Sequence[float]],
-                     num_stages: int) -> None:
+                     num_stages: int,
+                     names: Names = None) -> None:
     """Raise ``ValueError`` unless ``magnitudes`` is ``None`` or holds one
     non-negative number per stage.
 
@@ -151,25 +154,27 @@ def check_magnitudes(magnitudes: Optional[Sequence[float]],
         >>> check_magnitudes([1, 5, 9], num_stages=4)
         Traceback (most recent call last):
         ...
-        ValueError: --magnitudes gives 3 values for 4 stages: give one RandAugment magnitude per stage
+        ValueError: magnitudes gives 3 values for 4 stages: give one RandAugment magnitude per stage
     """
+    name = _namer(names)
     if magnitudes is None:
         return
     if len(magnitudes) != num_stages:
         raise ValueError(
-            f'{MAGNITUDES_OPTION} gives {len(magnitudes)} values for '
+            f"{name('magnitudes')} gives {len(magnitudes)} values for "
             f'{num_stages} stages: give one RandAugment magnitude per stage')
     for value in magnitudes:
         if isinstance(value, bool) or not isinstance(value, (int, float)) \
                 or not value >= 0:
-            raise ValueError(f'{MAGNITUDES_OPTION} must hold non-negative '
+            raise ValueError(f"{name('magnitudes')} must hold non-negative "
                              f'numbers, got {value!r}')
 
 
 def check_proxy(train_images: int,
                 heldout_images: int,
                 budget: float,
-                available: Optional[int] = None) -> None:
+                available: Optional[int] = None,
+                names: Names = None) -> None:
     """Check the proxy's size: image counts and budget.
 
     Args:
@@ -179,25 +184,28 @@ def check_proxy(train_images: int,
         budget (float): the proxy's compute, in equivalent full-size epochs
             of its ``train_images``.
         available (int, optional): length of the train split, when known.
+        names (dict, optional): how errors name the arguments.
 
     Example:
         >>> check_proxy(3000, 2000, 4, available=4500)
         Traceback (most recent call last):
         ...
-        ValueError: --train-images 3000 + --heldout-images 2000 = 5000 exceeds the 4500 images of the train split: lower them
+        ValueError: train_images 3000 + heldout_images 2000 = 5000 exceeds the 4500 images of the train split: lower them
     """
-    for option, value in (('--train-images', train_images),
-                          ('--heldout-images', heldout_images)):
+    name = _namer(names)
+    for key, value in (('train_images', train_images),
+                       ('heldout_images', heldout_images)):
         if isinstance(value, bool) or not isinstance(value, int) \
                 or value <= 0:
             raise ValueError(
-                f'{option} must be a positive int, got {value!r}')
-    check_budget(budget, key='--budget')
+                f'{name(key)} must be a positive int, got {value!r}')
+    check_budget(budget, key=name('budget'))
     if available is not None and train_images + heldout_images > available:
         raise ValueError(
-            f'--train-images {train_images} + --heldout-images '
-            f'{heldout_images} = {train_images + heldout_images} exceeds '
-            f'the {available} images of the train split: lower them')
+            f"{name('train_images')} {train_images} + "
+            f"{name('heldout_images')} {heldout_images} = "
+            f'{train_images + heldout_images} exceeds the {available} '
+            'images of the train split: lower them')
 
 
 def split_indices(total: int, train_images: int, heldout_images: int,
@@ -388,169 +396,3 @@ def schedule_stages(schedule: Sequence[int],
         Stage(row['share'], (row['size'], row['size']), row.get('params', {}))
         for row in stage_rows(schedule, magnitudes)
     ]
-
-
-def cache_key(schedule: Sequence[int], settings: Mapping[str, Any]) -> str:
-    """A short stable key of one proxy run: the schedule and every proxy
-    setting that changes its result (recipe, images, budget, seed...).
-
-    Example:
-        >>> a = cache_key((12, 28), {'seed': 0, 'budget': 4})
-        >>> a == cache_key([12, 28], {'budget': 4, 'seed': 0}), len(a)
-        (True, 16)
-        >>> a == cache_key((12, 28), {'seed': 1, 'budget': 4})
-        False
-    """
-    text = json.dumps([list(schedule), dict(settings)],
-                      sort_keys=True,
-                      separators=(',', ':'))
-    return hashlib.sha1(text.encode('utf-8')).hexdigest()[:16]
-
-
-class ResultCache:
-    """Proxy results kept in a JSON file, written after every run so an
-    interrupted search resumes where it stopped.
-
-    Example:
-        >>> import os, tempfile
-        >>> path = os.path.join(tempfile.mkdtemp(), 'cache.json')
-        >>> ResultCache(path).put('k', {'score': 85.0})
-        >>> ResultCache(path).get('k')
-        {'score': 85.0}
-    """
-
-    def __init__(self, path: str):
-        self.path = path
-        self.entries: Dict[str, Dict[str, Any]] = {}
-        if os.path.isfile(path):
-            try:
-                with open(path) as f:
-                    loaded = json.load(f)
-            except ValueError as err:
-                raise ValueError(
-                    f'the result cache {path} is not valid JSON ({err}): '
-                    'delete it to rerun every proxy') from err
-            self.entries = dict(loaded.get('runs', {}))
-
-    def get(self, key: str) -> Optional[Dict[str, Any]]:
-        return self.entries.get(key)
-
-    def put(self, key: str, entry: Mapping[str, Any]) -> None:
-        self.entries[key] = dict(entry)
-        folder = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(folder, exist_ok=True)
-        # Write-then-rename: a search killed mid-write keeps the old file.
-        partial = self.path + '.partial'
-        with open(partial, 'w') as f:
-            json.dump(dict(runs=self.entries), f, indent=1, sort_keys=True)
-        os.replace(partial, self.path)
-
-
-def format_trials(trials: Sequence[Trial],
-                  chosen: Sequence[int],
-                  extra: Optional[Mapping[int, Mapping[str, str]]] = None,
-                  score_name: str = 'accuracy') -> str:
-    """A fixed-width table of every trial, the chosen schedule marked.
-
-    Args:
-        trials: the search's trials.
-        chosen: the schedule found.
-        extra: more columns per trial index, e.g. ``{1: {'epochs': '8'}}``.
-        score_name: header of the score column.
-
-    Example:
-        >>> trials = [Trial(1, 0, (12, 28), 80.0), Trial(2, 0, (28, 28), 82.5)]
-        >>> print(format_trials(trials, (28, 28)))
-        run  stage  schedule  accuracy
-        1    1      12-28     80.00
-        2    1      28-28     82.50     <- found
-    """
-    extra = extra or {}
-    names: List[str] = []
-    for columns in extra.values():
-        names += [name for name in columns if name not in names]
-    header = ['run', 'stage', 'schedule', score_name] + names
-    lines = []
-    for trial in trials:
-        columns = extra.get(trial.index, {})
-        lines.append([
-            str(trial.index),
-            str(trial.stage + 1),
-            schedule_name(trial.schedule), f'{trial.score:.2f}'
-        ] + [columns.get(name, '-') for name in names] +
-                     (['<- found'] if tuple(trial.schedule) == tuple(chosen)
-                      else ['']))
-    widths = [
-        max([len(header[i])] + [len(line[i]) for line in lines])
-        for i in range(len(header))
-    ]
-    fmt = '  '.join('{:<%d}' % w for w in widths) + '  {}'
-    out = [fmt.format(*header, '')] + [fmt.format(*line) for line in lines]
-    return '\n'.join(line.rstrip() for line in out)
-
-
-def format_snippet(schedule: Sequence[int],
-                   budget: float,
-                   base: Optional[str] = None,
-                   size_divisor: int = 1,
-                   magnitudes: Optional[Sequence[float]] = None,
-                   hook_args: Optional[Mapping[str, Any]] = None,
-                   comment: Sequence[str] = ()) -> str:
-    """A config file running ``schedule`` with ``EfficientTrainHook``.
-
-    Args:
-        schedule: stage sizes in the recipe's pixels.
-        budget: equivalent full-size epochs of the training it configures.
-        base: path of the recipe relative to the snippet; when given the
-            snippet inherits it and can be trained as it is.
-        size_divisor: written when not 1.
-        magnitudes: RandAugment magnitude per stage, if scheduled.
-        hook_args: more hook arguments kept from the recipe's own hook
-            (``low_frequency``, ``full_size``...).
-        comment: sentences for the header comment, wrapped to fit.
-
-    Example:
-        >>> print(format_snippet((12, 20, 28), budget=10))
-        custom_imports = dict(imports=['etpp_mm'], allow_failed_imports=False)
-        custom_hooks = [
-            dict(
-                type='EfficientTrainHook',
-                mode='etpp',
-                stages=[
-                    dict(share=0.3333333333333333, size=12),
-                    dict(share=0.3333333333333333, size=20),
-                    dict(share=0.3333333333333333, size=28),
-                ],
-                budget=10),
-        ]
-    """
-    lines = [
-        f'# {line}' for text in comment for line in textwrap.wrap(text, 77)
-    ]
-    if base is not None:
-        lines.append(f'_base_ = [{base!r}]')
-    lines += [
-        "custom_imports = dict(imports=['etpp_mm'], "
-        'allow_failed_imports=False)',
-        'custom_hooks = [',
-        '    dict(',
-        "        type='EfficientTrainHook',",
-        "        mode='etpp',",
-        '        stages=[',
-    ]
-    for row in stage_rows(schedule, magnitudes):
-        text = f"            dict(share={row['share']!r}, size={row['size']}"
-        if 'params' in row:
-            text += f", params={row['params']!r}"
-        lines.append(text + '),')
-    lines.append('        ],')
-    arguments = []
-    if size_divisor != 1:
-        arguments.append(f'size_divisor={size_divisor}')
-    for name, value in (hook_args or {}).items():
-        arguments.append(f'{name}={value!r}')
-    arguments.append(f'budget={budget!r}')
-    lines += [f'        {argument},' for argument in arguments[:-1]]
-    lines.append(f'        {arguments[-1]}),')
-    lines.append(']')
-    return '\n'.join(lines)

@@ -1,0 +1,332 @@
+"""The benchmark's text: durations, progress lines and the Markdown report
+with its tables."""
+import math
+import platform
+import shlex
+import time
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
+
+import mmengine
+import mmpretrain
+import torch
+
+import etpp_mm
+from etpp_mm.bench.runs import plain_number
+from etpp_mm.bench.summary import (RunResult, SizeTiming, TargetCheck,
+                                   VariantSummary, format_number)
+from etpp_mm.bench.variants import Variant
+
+
+def format_duration(seconds: Optional[float]) -> str:
+    """Seconds for a reader: seconds below 2 minutes, then minutes, then
+    hours.
+
+    Example:
+        >>> [format_duration(s) for s in (42.26, 1500, 9000)]
+        ['42.3 s', '25.0 min', '2.50 h']
+    """
+    if seconds is None or not math.isfinite(seconds):
+        return '?'
+    if seconds < 120:
+        return f'{seconds:.1f} s'
+    if seconds < 2 * 3600:
+        return f'{seconds / 60:.1f} min'
+    return f'{seconds / 3600:.2f} h'
+
+
+def format_progress(index: int,
+                    total: int,
+                    event: str,
+                    variant: str,
+                    seed: int,
+                    seconds: Optional[float] = None,
+                    score: Optional[float] = None,
+                    eta: Optional[float] = None,
+                    metric: str = 'top-1',
+                    detail: str = '') -> str:
+    """One progress line: ``[run k/N] event variant seed`` with what is
+    known.
+
+    Example:
+        >>> print(format_progress(2, 6, 'done', 'etpp b10', 0, 123.4, 91.234,
+        ...                       600))  # doctest: +NORMALIZE_WHITESPACE
+        [run 2/6] done    etpp b10  seed 0  wall 2.1 min  top-1 91.23
+        ETA 10.0 min
+    """
+    parts = [f'[run {index}/{total}] {event:<7} {variant}', f'seed {seed}']
+    if seconds is not None:
+        parts.append(f'wall {format_duration(seconds)}')
+    if score is not None:
+        parts.append(f'{metric} {score:.2f}')
+    if eta is not None:
+        parts.append(f'ETA {format_duration(eta)}')
+    if detail:
+        parts.append(detail)
+    return '  '.join(parts)
+
+
+def _cell(value: Optional[float], spec: str, missing: str = 'n/a') -> str:
+    return missing if value is None else format(value, spec)
+
+
+def format_results_table(summaries: Sequence[VariantSummary],
+                         metric: str = 'top-1') -> str:
+    """The Markdown table of the variants, one row each.
+
+    Example:
+        >>> from etpp_mm.bench.variants import make_variants
+        >>> from etpp_mm.bench.summary import summarize
+        >>> variants = make_variants([10], 'etpp')
+        >>> results = [RunResult('baseline', 0, 150, 92.5),
+        ...            RunResult('etpp b10', 0, 100, 92.3)]
+        >>> print(format_results_table(summarize(variants, [0], results))
+        ...       .splitlines()[-1])  # doctest: +NORMALIZE_WHITESPACE
+        | etpp b10 | 10 | ? | 92.30 | 92.30-92.30 | - | s0 92.30 | -0.20 |
+          100.0 s | 1.50x | 1.00x |
+    """
+    lines = [
+        f'| variant | budget | real epochs | {metric} mean | {metric} '
+        f'min-max | {metric} std | per seed | {metric} vs baseline mean | '
+        'wall time mean | measured speed-up | theoretical speed-up |',
+        '|---|---|---|---|---|---|---|---|---|---|---|',
+    ]
+    for s in summaries:
+        variant = s.variant
+        budget = 'recipe' if variant.is_baseline else \
+            format_number(variant.budget)
+        epochs = '?' if variant.real_epochs is None else \
+            str(variant.real_epochs)
+        spread = 'n/a' if not s.scores else \
+            f'{s.score_min:.2f}-{s.score_max:.2f}'
+        per_seed = ', '.join(f's{seed} {score:.2f}'
+                             for seed, score in zip(s.seeds, s.scores)) \
+            or 'n/a'
+        if not s.complete:
+            per_seed += f' ({len(s.seeds)} of {s.expected_runs} seeds)'
+        diff = 'reference' if variant.is_baseline and s.scores else \
+            _cell(s.score_diff, '+.2f')
+        lines.append(
+            f'| {variant.name} | {budget} | {epochs} | '
+            f"{_cell(s.score_mean, '.2f')} | {spread} | "
+            f"{_cell(s.score_std, '.2f', '-')} | {per_seed} | {diff} | "
+            f"{'n/a' if not s.seconds else format_duration(s.seconds_mean)} | "
+
+            f"{_cell(s.measured_speedup, '.2f')}"
+            f"{'' if s.measured_speedup is None else 'x'} | "
+            f'{variant.theoretical_speedup:.2f}x |')
+    return '\n'.join(lines)
+
+
+def format_timing_table(timings: Sequence[Tuple[str, Sequence[SizeTiming]]],
+                        full_size: int) -> str:
+    """The Markdown table of seconds per iteration by variant and size, with
+    the model step's cost and the pixels relative to the full size.
+
+    The step at a reduced size is compared with the variant's own step at
+    the full size: on hardware where the step is not bound by compute at
+    small sizes, it costs more than its share of pixels.
+
+    Example:
+        >>> t = [SizeTiming(14, 3, 0.075, 0.05), SizeTiming(28, 3, 0.15, 0.05)]
+        >>> print(format_timing_table([('etpp b10', t)], 28).splitlines()[2])
+        | etpp b10 | 14 | 3 | 0.075 | 0.050 | 0.025 | 0.25x | 0.25x |
+    """
+    lines = [
+        '| variant | input size | logged windows | s/iteration | data '
+        'loading s/iteration | model step s/iteration | step vs full size | '
+        'pixels vs full size |',
+        '|---|---|---|---|---|---|---|---|',
+    ]
+    for name, per_size in timings:
+        full = [t for t in per_size if t.size == full_size]
+        full_step = full[0].step_seconds if full else None
+        for t in per_size:
+            ratio = 'n/a' if not full_step else \
+                f'{t.step_seconds / full_step:.2f}x'
+            lines.append(
+                f'| {name} | {t.size} | {t.windows} | {t.seconds:.3f} | '
+                f'{t.data_seconds:.3f} | {t.step_seconds:.3f} | {ratio} | '
+                f'{(t.size / full_size) ** 2:.2f}x |')
+    return '\n'.join(lines)
+
+
+def format_runs_table(order: Sequence[Tuple[int, Variant]],
+                      results: Sequence[RunResult],
+                      metric: str = 'top-1') -> str:
+    """The Markdown table of every run in run order (missing runs say so).
+
+    Example:
+        >>> from etpp_mm.bench.variants import make_variants, run_order
+        >>> order = run_order(make_variants([10], 'etpp'), [0])
+        >>> print(format_runs_table(order, [RunResult('baseline', 0, 90, 92.5,
+        ...                                           'runs/baseline_s0')]))
+        | run | seed | variant | wall time | top-1 | folder |
+        |---|---|---|---|---|---|
+        | 1 | 0 | baseline | 90.0 s | 92.50 | runs/baseline_s0 |
+        | 2 | 0 | etpp b10 | - | - | not finished |
+    """
+    found = {(r.variant, r.seed): r for r in results}
+    lines = [
+        f'| run | seed | variant | wall time | {metric} | folder |',
+        '|---|---|---|---|---|---|',
+    ]
+    for index, (seed, variant) in enumerate(order, 1):
+        result = found.get((variant.name, seed))
+        if result is None:
+            lines.append(f'| {index} | {seed} | {variant.name} | - | - | '
+                         'not finished |')
+        else:
+            lines.append(
+                f'| {index} | {seed} | {variant.name} | '
+                f'{format_duration(result.seconds)} | {result.score:.2f} | '
+                f'{result.run_dir} |')
+    return '\n'.join(lines)
+
+
+def format_report(title: str,
+                  header: Sequence[Tuple[str, str]],
+                  summaries: Sequence[VariantSummary],
+                  order: Sequence[Tuple[int, Variant]],
+                  results: Sequence[RunResult],
+                  target: TargetCheck,
+                  metric: str = 'top-1',
+                  failed: Sequence[Tuple[str, int, str]] = (),
+                  plot: Optional[str] = None,
+                  timing: str = '') -> str:
+    """The Markdown report: the settings, the table of variants, the
+    verdict on the target, every run, the failed runs and the plot.
+
+    Args:
+        title (str): the first heading.
+        header (sequence of (str, str)): labelled lines of settings (command,
+            date, machine...).
+        failed (sequence of (str, int, str)): ``(variant, seed, log file)`` of
+            each run that failed.
+        plot (str, optional): the plot's path relative to the report.
+        timing (str): A :func:`format_timing_table` table, or ``''`` for none.
+
+    Example:
+        >>> from etpp_mm.bench.variants import make_variants, run_order
+        >>> from etpp_mm.bench.summary import check_target, summarize
+        >>> variants = make_variants([10], 'etpp')
+        >>> results = [RunResult('baseline', 0, 150, 92.5)]
+        >>> summaries = summarize(variants, [0], results)
+        >>> text = format_report('Benchmark', [('Command', '`python x`')],
+        ...     summaries, run_order(variants, [0]), results,
+        ...     check_target(summaries, 15),
+        ...     failed=[('etpp b10', 0, 'runs/x/train_output.log')])
+        >>> print(text.splitlines()[2])
+        - **Command**: `python x`
+        >>> '**Not evaluated' in text, 'runs/x/train_output.log' in text
+        (True, True)
+    """
+    lines = [f'# {title}', '']
+    lines += [f'- **{label}**: {text}' for label, text in header]
+    lines += [
+        '', '## Results', '',
+        format_results_table(summaries, metric), '',
+        f'{metric}: the metric of the last validation of each run, in %. '
+        'Spread: min-max and sample standard deviation over the seeds. '
+        'Wall time: the training process from start to end. Measured '
+        "speed-up: the baseline's mean wall time over the variant's (ratio "
+        'of means). Theoretical speed-up: the recipe\'s compute over the '
+        "curriculum's, counted in pixels (the plan's `speedup`).", '',
+        '## Target', '', f'**{target.text.split(":", 1)[0]}**:'
+        f'{target.text.split(":", 1)[1]}', ''
+    ]
+    if timing:
+        lines += [
+            '## Time per iteration by input size', '',
+            'Means of the `time` and `data_time` MMEngine logs for training '
+            'iterations (each a mean over its logging window), all seeds '
+            'pooled. Data loading: waiting for the loader; model step: the '
+            'rest (forward, backward, optimizer, hooks).', '', timing, ''
+        ]
+    lines += [
+        '## Runs', '',
+        format_runs_table(order, results, metric), ''
+    ]
+    if failed:
+        lines += [
+            '## Failed runs', '',
+            'Not cached: the same command trains them again.', ''
+        ]
+        lines += [
+            f'- {variant}, seed {seed}: see `{log}`'
+            for variant, seed, log in failed
+        ]
+        lines.append('')
+    if plot:
+        lines += [f'![{metric} against wall time]({plot})', '']
+    return '\n'.join(lines)
+
+
+def header_lines(args: Any, command: str, recipe: Any,
+                 variants: Sequence[Variant], machine: Mapping[str, Any],
+                 threads: int, env: Mapping[str, str],
+                 entries: Sequence[Mapping[str, Any]]
+                 ) -> List[Tuple[str, str]]:
+    """The report's labelled lines of settings.
+
+    Args:
+        args: the benchmark's options (``config``, ``preset``,
+            ``size_divisor``, ``seeds``, ``metric``, ``final_val_only``,
+            ``cfg_options``).
+        command (str): the command line, for the reader to rerun.
+        recipe (Recipe): the recipe read.
+        variants (sequence of Variant): the sides, planned.
+        machine (dict): :func:`~etpp_mm.bench.machine.machine_info`.
+        threads (int): torch threads per run.
+        env (dict): the runs' environment.
+        entries (sequence of dict): the runs' cache entries.
+    """
+    loads = [e['load'] for e in entries if e.get('load') is not None]
+    finished = sorted(e['finished'] for e in entries if 'finished' in e)
+    gpu = machine['gpu'] or 'no GPU (every run trains on the CPU)'
+    machine_text = (
+        f"{machine['cpu']}, {machine['logical_cpus']} logical CPUs "
+        f"({machine['usable_cpus']} usable), {threads} torch threads per "
+        f"run (OMP_NUM_THREADS {env.get('OMP_NUM_THREADS', 'unset')}), "
+        f'{gpu}')
+    if loads:
+        # Other jobs on the machine slow every run; the interleaved order
+        # spreads that over the variants, the load says how much there was.
+        machine_text += (f'; 1-min load average at the runs\' starts '
+                         f'{min(loads):.2f}-{max(loads):.2f}')
+    if args.final_val_only:
+        validation = 'once, after the last epoch (--final-val-only)'
+    else:
+        validation = (
+            f'every {recipe.val_interval} epoch(s), as in the recipe: a '
+            'curriculum with more real epochs validates more often, and '
+            'that counts in its wall time')
+    split = '' if recipe.val_split is None else \
+        f" (split '{recipe.val_split}')"
+    curricula = [v for v in variants if not v.is_baseline]
+    lines = [
+        ('Command', f'`{command}`'),
+        ('Date', f"report written {time.strftime('%Y-%m-%d %H:%M %Z')}" +
+         (f'; runs finished {finished[0]} to {finished[-1]}'
+          if finished else '')),
+        ('Machine', machine_text),
+        ('Software', f'Python {platform.python_version()}, torch '
+         f'{torch.__version__}, mmengine {mmengine.__version__}, '
+         f'mmpretrain {mmpretrain.__version__}, etpp_mm '
+         f'{etpp_mm.__version__}'),
+        ('Recipe', f'`{args.config}`: {recipe.epochs} epochs of '
+         f'{recipe.iters_per_epoch} iterations'),
+        ('Curriculum', f"EfficientTrainHook(preset='{args.preset}', "
+         f'size_divisor={args.size_divisor}) at budgets ' + ', '.join(
+             f'{plain_number(v.budget)}' for v in curricula) +
+         ' (equivalent full-size epochs)'),
+        ('Seeds', ', '.join(map(str, args.seeds)) + ' (randomness.seed, the '
+         'same for every variant); runs seed-major, variants interleaved'),
+        ('Score', f'`{args.metric}` of the last validation, on '
+         f'val_dataloader{split}; validation {validation}'),
+        ('Wall time', 'each tools/train.py process from start to end '
+         '(start-up, data loading, training, validation, checkpoints)'),
+    ]
+    if args.cfg_options:
+        lines.append(('Options', 'every run: `--cfg-options ' +
+                      shlex.join(args.cfg_options) + '`'))
+    return lines

@@ -1,0 +1,258 @@
+"""The sides of a benchmark: the plain recipe (the baseline) and the recipe
+with an ``EfficientTrainHook`` at one budget, each run once per seed; their
+order, cache keys and run configs.
+"""
+import ast
+import pprint
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from etpp_mm.bench.cache import cache_key
+from etpp_mm.bench.runs import plain_number
+from etpp_mm.curriculum import PRESETS, check_budget, preset_stages
+
+BASELINE = 'baseline'
+# The target a curriculum should meet at 2/3 of the recipe's compute: top-1
+
+Number = Union[int, float]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One side of the comparison.
+
+    Args:
+        name (str): ``'baseline'`` or ``'<preset> b<budget>'``.
+        budget (float, optional): equivalent full-size epochs of the
+            curriculum; ``None`` for the baseline (the plain recipe).
+        preset (str, optional): the ``EfficientTrainHook`` preset; ``None`` for
+            the baseline.
+        size_divisor (int): the hook's ``size_divisor``.
+        real_epochs (int, optional): epochs the run trains (the recipe's, or
+            the plan's).
+        theoretical_speedup (float): recipe compute over the variant's, counted
+            in pixels (1 for the baseline).
+
+    Example:
+        >>> Variant('etpp b7.5', 7.5, 'etpp', 4).folder
+        'etpp-b7.5'
+        >>> Variant('etpp b10', 10, 'etpp', 4).hook_cfg()['budget']
+        10
+    """
+    name: str
+    budget: Optional[Number] = None
+    preset: Optional[str] = None
+    size_divisor: int = 1
+    real_epochs: Optional[int] = None
+    theoretical_speedup: float = 1.0
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.budget is None
+
+    @property
+    def folder(self) -> str:
+        """The variant's part of a run folder's name."""
+        return self.name.replace(' ', '-')
+
+    def hook_cfg(self) -> Dict[str, Any]:
+        """The ``EfficientTrainHook`` config of a curriculum variant."""
+        if self.is_baseline:
+            raise ValueError('the baseline trains the plain recipe: no hook')
+        return dict(
+            type='EfficientTrainHook',
+            preset=self.preset,
+            budget=self.budget,
+            size_divisor=self.size_divisor)
+
+    def identity(self) -> Dict[str, Any]:
+        """What makes the variant's runs differ from the baseline's (for
+        cache keys): nothing for the baseline, so changing the preset or
+        the size divisor keeps its cached runs."""
+        if self.is_baseline:
+            return dict(variant=BASELINE)
+        return dict(
+            variant=self.name,
+            preset=self.preset,
+            budget=self.budget,
+            size_divisor=self.size_divisor)
+
+
+def make_variants(budgets: Sequence[Number], preset: str,
+                  size_divisor: int = 1) -> List[Variant]:
+    """The baseline followed by one curriculum variant per budget, in the
+    order of ``budgets`` (epochs and speed-ups are filled in later from the
+    plans).
+
+    Example:
+        >>> [v.name for v in make_variants([10.0, 7.5], 'etpp', 4)]
+        ['baseline', 'etpp b10', 'etpp b7.5']
+    """
+    variants = [Variant(BASELINE)]
+    for budget in budgets:
+        budget = plain_number(budget)
+        variants.append(
+            Variant(f'{preset} b{budget}', budget, preset, size_divisor))
+    return variants
+
+
+def _budgeted_presets() -> List[str]:
+    return [p for p in PRESETS if preset_stages(p, (224, 224))[0] == 'etpp']
+
+
+def check_benchmark_input(budgets: Sequence[Number],
+                          seeds: Sequence[int],
+                          preset: str,
+                          size_divisor: int = 1,
+                          threads: Optional[int] = None) -> None:
+    """Refuse, before any training, what the benchmark cannot run.
+
+    Raises:
+        ValueError: naming the value and the command-line option to change.
+
+    Example:
+        >>> check_benchmark_input([10, 7.5], [0, 1], 'etpp', 4)
+        >>> check_benchmark_input([10, 0], [0], 'etpp')
+        Traceback (most recent call last):
+        ...
+        ValueError: --budgets must be a positive number of equivalent epochs, got 0
+        >>> check_benchmark_input([10], [], 'etpp')
+        Traceback (most recent call last):
+        ...
+        ValueError: --seeds is empty: give at least one seed, e.g. --seeds 0 1
+    """
+    if not budgets:
+        raise ValueError('--budgets is empty: give at least one budget in '
+                         'equivalent full-size epochs, e.g. --budgets 10')
+    for budget in budgets:
+        check_budget(budget, key='--budgets')
+    _refuse_repeats(budgets, '--budgets', 'budget')
+    if not seeds:
+        raise ValueError(
+            '--seeds is empty: give at least one seed, e.g. --seeds 0 1')
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise ValueError(
+                f'--seeds: {seed!r} is not a non-negative int seed')
+    _refuse_repeats(seeds, '--seeds', 'seed')
+    if preset not in PRESETS:
+        raise ValueError(f'unknown --preset {preset!r}: choose one of '
+                         f"{', '.join(_budgeted_presets())}")
+    if preset not in _budgeted_presets():
+        raise ValueError(
+            f"--preset {preset!r} splits the recipe's epochs and takes no "
+            'budget, and the benchmark compares budgets: choose one of '
+            f"{', '.join(_budgeted_presets())}")
+    if isinstance(size_divisor, bool) or not isinstance(size_divisor, int) \
+            or size_divisor <= 0:
+        raise ValueError(
+            f'--size-divisor must be a positive int, got {size_divisor!r}')
+    if threads is not None and (isinstance(threads, bool)
+                                or not isinstance(threads, int)
+                                or threads < 1):
+        raise ValueError(f'--threads must be an int >= 1, got {threads!r}')
+
+
+def _refuse_repeats(values: Sequence[Any], option: str, what: str) -> None:
+    seen = set()
+    for value in values:
+        if value in seen:
+            # Two runs with the same settings measure nothing new, and the
+            # second would only read the first one's cache entry.
+            raise ValueError(f'{what} {value!r} appears twice in {option}')
+        seen.add(value)
+
+
+def run_order(variants: Sequence[Variant],
+              seeds: Sequence[int]) -> List[Tuple[int, Variant]]:
+    """Every ``(seed, variant)`` run, seed-major with the variants
+    interleaved, so that drift of the machine (other jobs, heat) during a
+    long benchmark falls on all variants alike instead of on whichever
+    variant runs last.
+
+    Example:
+        >>> order = run_order(make_variants([10, 7.5], 'etpp'), [0, 1])
+        >>> [f'{v.name} s{s}' for s, v in order][:4]
+        ['baseline s0', 'etpp b10 s0', 'etpp b7.5 s0', 'baseline s1']
+    """
+    return [(seed, variant) for seed in seeds for variant in variants]
+
+
+def run_key(variant: Variant, seed: int, settings: Mapping[str, Any]) -> str:
+    """The cache key of one run: the variant, the seed and every setting
+    that changes its result or its time (recipe, options, environment,
+    machine).
+
+    Example:
+        >>> base, b10 = make_variants([10], 'etpp')
+        >>> settings = {'threads': 1}
+        >>> run_key(base, 0, settings) == run_key(base, 1, settings)
+        False
+        >>> len(run_key(b10, 0, {'threads': 1}))
+        16
+    """
+    # The search's key of (schedule, settings): a benchmark run has no
+    # schedule of its own; its variant and seed are settings.
+    return cache_key((), dict(settings, seed=seed, **variant.identity()))
+
+
+def run_config_text(recipe: str,
+                    variant: Variant,
+                    seed: int,
+                    imports: Sequence[str] = ('etpp_mm', ),
+                    other_hooks: Sequence[Mapping[str, Any]] = (),
+                    visualizer_type: str = 'UniversalVisualizer',
+                    final_val_only: bool = False) -> str:
+    """The config of one run: it inherits ``recipe`` through ``_base_`` and
+    adds the imports, the hook (curriculum variants only) and the seed.
+
+    ``other_hooks`` are the recipe's own ``custom_hooks``: a list in a
+    child config replaces the base's, so they are written out again.
+
+    Example:
+        >>> variant = make_variants([10], 'etpp', 4)[1]
+        >>> scope = {}
+        >>> exec(run_config_text('/r/recipe.py', variant, 1), scope)
+        >>> scope['_base_'], scope['custom_hooks'][0]['budget']
+        (['/r/recipe.py'], 10)
+        >>> scope['randomness']
+        {'seed': 1}
+    """
+    hooks = [dict(h) for h in other_hooks]
+    if not variant.is_baseline:
+        hooks.append(variant.hook_cfg())
+    hooks_text = pprint.pformat(hooks, width=72, sort_dicts=False)
+    try:
+        ast.literal_eval(hooks_text)
+    except (ValueError, SyntaxError) as err:
+        raise ValueError(
+            "the recipe's custom_hooks hold values that cannot be written "
+            f'into a config file ({hooks_text}): give their type as a '
+            'string') from err
+    lines = [
+        f'# Benchmark run: {variant.name}, seed {seed}. The recipe'
+        + ('' if variant.is_baseline else ' with EfficientTrainHook')
+        + ' and the seed;',
+        '# the benchmark passes its --cfg-options to every run alike '
+        '(command.txt).',
+        f'_base_ = [{recipe!r}]',
+        f'custom_imports = dict(imports={list(imports)!r}, '
+        'allow_failed_imports=False)',
+    ]
+    if hooks or not variant.is_baseline:
+        lines.append(f'custom_hooks = {hooks_text}')
+    lines += [
+        f'randomness = dict(seed={seed})',
+        '# Scores are read from vis_data/scalars.json; nothing goes to '
+        'remote loggers.',
+        f'visualizer = dict(type={visualizer_type!r}, '
+        "vis_backends=[dict(type='LocalVisBackend')])",
+    ]
+    if final_val_only:
+        lines += [
+            '# One validation, after the last epoch (MMEngine always runs '
+            'it then):',
+            '# each variant pays for it once, whatever its epoch count.',
+            'train_cfg = dict(val_interval=10**9)',
+        ]
+    return '\n'.join(lines) + '\n'
