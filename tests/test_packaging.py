@@ -21,10 +21,10 @@ PROJECT_FILES = ('setup.py', 'setup.cfg', 'pyproject.toml', 'README.md')
 STUB_SETUP = ("from setuptools import setup\n"
               "setup(name='mmcv', version='2.2.0')\n")
 REPORT = ('import importlib.metadata as m, json\n'
+          "names = {d.metadata['Name'] for d in m.distributions()}\n"
           "print(json.dumps({'requires': m.requires('etpp-mm'),\n"
           "                  'mmcv': m.version('mmcv')\n"
-          "                  if any(d.metadata['Name'] == 'mmcv'\n"
-          "                         for d in m.distributions()) else None}))\n")
+          "                  if 'mmcv' in names else None}))\n")
 
 
 def run(args, **kwargs):
