@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # One command from a fresh machine to a trained model:
 #   1. the pinned stack (torch 2.14.1 + torchvision 0.29.1, mmengine 0.10.7,
-#      mmcv-lite 2.2.0, mmpretrain 1.2.0, setuptools<81) and etpp-mm itself;
+#      mmcv-lite 2.2.0, mmpretrain 1.2.0, setuptools<81) and etpp-mm itself,
+#      into $PYTHON (default: python3). torch and torchvision are installed
+#      only when missing: an existing torch (e.g. a CUDA build) is kept as it
+#      is. Full mmcv, when present, is kept too and mmcv-lite is not added
+#      (setup.py picks whichever is installed). setuptools<81 because
+#      MMEngine 0.10 reads `mmpretrain::` config paths with pkg_resources;
 #   2. Fashion-MNIST from Debian's dataset-fashion-mnist package;
 #   3. the main job: EfficientTrain++ on Fashion-MNIST (skip with
 #      ETPP_SKIP_MAIN_JOB=1).
@@ -21,8 +26,35 @@ if [ ! -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then
     fi
 fi
 
-"$PYTHON" -m pip install -q torch==2.14.1 torchvision==0.29.1
-"$PYTHON" -m pip install -q mmengine==0.10.7 mmcv-lite==2.2.0 mmpretrain==1.2.0 \
+installed() {
+    "$PYTHON" -c "import importlib.metadata as m, sys
+try:
+    m.distribution(sys.argv[1])
+except m.PackageNotFoundError:
+    sys.exit(1)" "$1"
+}
+
+if installed torch; then
+    TORCH="torch==$("$PYTHON" -c "import importlib.metadata as m
+print(m.version('torch'))")"
+    echo "setup.sh: keeping the installed $TORCH"
+else
+    TORCH=torch==2.14.1
+    "$PYTHON" -m pip install -q "$TORCH"
+fi
+if installed torchvision; then
+    echo "setup.sh: keeping the installed torchvision"
+elif [ "$TORCH" = torch==2.14.1 ]; then
+    "$PYTHON" -m pip install -q torchvision==0.29.1
+else
+    # a torchvision built for the torch that is there, which stays
+    "$PYTHON" -m pip install -q torchvision "$TORCH"
+fi
+MMCV=mmcv-lite==2.2.0
+if installed mmcv; then
+    MMCV=  # full mmcv is there: never install mmcv-lite beside it
+fi
+"$PYTHON" -m pip install -q mmengine==0.10.7 $MMCV mmpretrain==1.2.0 \
     'setuptools<81' scikit-image matplotlib pytest
 "$PYTHON" -m pip install -q --no-build-isolation -e .
 

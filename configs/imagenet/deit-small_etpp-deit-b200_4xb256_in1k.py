@@ -16,3 +16,8 @@ custom_hooks = [
         # model.backbone.drop_path_rate=0.1 for the DeiT paper's value.
         drop_path_reference_budget=200)
 ]
+# The curriculum runs about 450 real epochs: validate every 10 (and after
+# the last), keep the last 3 checkpoints and the best one.
+train_cfg = dict(val_interval=10)
+default_hooks = dict(
+    checkpoint=dict(interval=1, max_keep_ckpts=3, save_best='auto'))

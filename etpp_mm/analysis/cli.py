@@ -1,8 +1,13 @@
 """Command-line pieces shared by the analysis tools."""
 import argparse
-from typing import Optional, Sequence
+import contextlib
+import logging
+import sys
+import warnings
+from typing import Iterator, Optional, Sequence
 
 from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
 
 
 def config_arg_parser(description: str) -> argparse.ArgumentParser:
@@ -37,7 +42,17 @@ def add_cfg_options(parser: argparse.ArgumentParser) -> None:
 
 
 def load_config(args: argparse.Namespace) -> Config:
-    """The config named by ``args.config`` with ``--cfg-options`` merged."""
+    """The config named by ``args.config`` with ``--cfg-options`` merged.
+
+    The analysis tools step the config's LR schedulers without training, so
+    PyTorch's warning about ``scheduler.step()`` before ``optimizer.step()``
+    says nothing here and is hidden.
+    """
+    warnings.filterwarnings(
+        'ignore',
+        message=r'Detected call of `scheduler\.step\(\)` before',
+        category=UserWarning,
+        module=r'mmengine\.optim\.scheduler')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -56,3 +71,35 @@ def parse_cfg_options(raw: Optional[Sequence[str]]) -> dict:
     if raw:
         DictAction([], 'options')(None, namespace, raw)
     return namespace.options or {}
+
+
+@contextlib.contextmanager
+def logs_to_stderr() -> Iterator[None]:
+    """Send what is printed inside, MMEngine's log lines included, to
+    stderr, so that stdout carries the tool's own output alone (pure JSON
+    with ``--json``).
+
+    Example:
+        >>> import io
+        >>> from contextlib import redirect_stderr
+        >>> err = io.StringIO()
+        >>> with redirect_stderr(err), logs_to_stderr():
+        ...     print('a log line')
+        >>> err.getvalue()
+        'a log line\\n'
+    """
+    # loggers created inside take sys.stdout (now stderr) for their
+    # handlers; those created before are pointed at stderr for the while
+    moved = []
+    for logger in MMLogger._instance_dict.values():
+        for handler in logger.handlers:
+            if isinstance(handler, logging.StreamHandler) \
+                    and handler.stream is sys.stdout:
+                moved.append(handler)
+                handler.setStream(sys.stderr)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        for handler in moved:
+            handler.setStream(sys.stdout)

@@ -28,7 +28,8 @@ import torch
 from mmengine.runner import Runner
 
 import etpp_mm  # noqa: F401  registers the hook and transforms
-from etpp_mm.analysis.cli import add_cfg_options, load_config
+from etpp_mm.analysis.cli import (add_cfg_options, load_config,
+                                  logs_to_stderr)
 from etpp_mm.data import ReplayLoader, balancing_replay_factor
 from etpp_mm.hooks import EfficientTrainHook
 
@@ -175,8 +176,8 @@ def compare_replay(runner, hook, loop, stage, factor, args):
     }
 
 
-def main():
-    args = parse_args()
+def measure(args):
+    """Loader and model speed at the first stage of each size."""
     runner, hook, loop = build(args)
     plan = hook.plan
     loader = loop.dataloader
@@ -207,6 +208,15 @@ def main():
         smallest = first_stage_of_each_size(plan)[0]
         result['replay'] = compare_replay(runner, hook, loop, smallest,
                                           args.compare_replay, args)
+    return result
+
+
+def main():
+    args = parse_args()
+    with logs_to_stderr():
+        result = measure(args)
+    images, workers = result['batch_size'], result['num_workers']
+    rows = result['stages']
     if args.json:
         print(json.dumps(result, indent=2))
         return

@@ -17,7 +17,8 @@ import json
 import sys
 
 from etpp_mm.analysis import curriculum_of_config
-from etpp_mm.analysis.cli import config_arg_parser, load_config
+from etpp_mm.analysis.cli import (config_arg_parser, load_config,
+                                  logs_to_stderr)
 from etpp_mm.analysis.flops import (build_model_for_flops, flops_at_sizes,
                                 input_channels)
 from etpp_mm.curriculum.flops import plan_compute, sizes_of_plan
@@ -72,11 +73,13 @@ def format_result(result, notes):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = load_config(args)
     try:
-        plan = curriculum_of_config(cfg, args.iters_per_epoch).plan
-        model, notes = build_model_for_flops(cfg)
-        flops = flops_at_sizes(model, sizes_of_plan(plan), input_channels(cfg))
+        with logs_to_stderr():
+            cfg = load_config(args)
+            plan = curriculum_of_config(cfg, args.iters_per_epoch).plan
+            model, notes = build_model_for_flops(cfg)
+            flops = flops_at_sizes(model, sizes_of_plan(plan),
+                                   input_channels(cfg))
     except (RuntimeError, ValueError, KeyError) as err:
         sys.exit(f'error: {err}')
     result = plan_compute(plan, flops)

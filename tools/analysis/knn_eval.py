@@ -18,6 +18,7 @@ import argparse
 import json
 import sys
 
+import etpp_mm  # noqa: F401  isort: skip  first: registers models, quiets
 import torch
 from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
@@ -26,8 +27,8 @@ from mmpretrain.models import SelfSupDataPreprocessor
 from mmpretrain.registry import DATASETS, MODELS
 from torch.utils.data import DataLoader
 
-import etpp_mm  # noqa: F401  registers the resolution-adaptive models
-from etpp_mm.analysis.cli import add_cfg_options, load_config
+from etpp_mm.analysis.cli import (add_cfg_options, load_config,
+                                  logs_to_stderr)
 from etpp_mm.evaluation import knn_predict, pooled_features
 
 
@@ -85,22 +86,27 @@ def extract(model, dataset, batch_size):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = load_config(args)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', logger=None)
-    model.eval()
-    train_set = build_dataset(cfg, 'knn_train_dataset', args.train_images)
-    test_set = build_dataset(cfg, 'knn_test_dataset', args.test_images)
-    train_features, train_labels = extract(model, train_set, args.batch_size)
-    test_features, test_labels = extract(model, test_set, args.batch_size)
-    predictions = knn_predict(
-        train_features,
-        train_labels,
-        test_features,
-        k=args.k,
-        temperature=args.temperature,
-        num_classes=len(train_set.metainfo.get('classes', ())) or None)
+    with logs_to_stderr():
+        cfg = load_config(args)
+        init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+        model = MODELS.build(cfg.model)
+        load_checkpoint(
+            model, args.checkpoint, map_location='cpu', logger=None)
+        model.eval()
+        train_set = build_dataset(cfg, 'knn_train_dataset',
+                                  args.train_images)
+        test_set = build_dataset(cfg, 'knn_test_dataset', args.test_images)
+        train_features, train_labels = extract(model, train_set,
+                                               args.batch_size)
+        test_features, test_labels = extract(model, test_set,
+                                             args.batch_size)
+        predictions = knn_predict(
+            train_features,
+            train_labels,
+            test_features,
+            k=args.k,
+            temperature=args.temperature,
+            num_classes=len(train_set.metainfo.get('classes', ())) or None)
     top1 = 100.0 * (predictions == test_labels).float().mean().item()
     result = dict(
         checkpoint=args.checkpoint,

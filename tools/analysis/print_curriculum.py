@@ -10,13 +10,17 @@ Example::
     python tools/analysis/print_curriculum.py \
         configs/fashion_mnist/resnet18-w8_etpp-b10_1xb128_fmnist.py
     python tools/analysis/print_curriculum.py CONFIG --json \
-        --cfg-options 'custom_hooks.0.budget=100'
+        --cfg-options 'custom_hooks.0.budget=100' | python -m json.tool
+
+Log lines go to stderr: stdout carries the plan alone (pure JSON with
+``--json``).
 """
 import json
 import sys
 
 from etpp_mm.analysis import curriculum_of_config
-from etpp_mm.analysis.cli import config_arg_parser, load_config
+from etpp_mm.analysis.cli import (config_arg_parser, load_config,
+                                  logs_to_stderr)
 from etpp_mm.curriculum import format_plan, plan_rows, plan_totals
 
 
@@ -27,9 +31,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = load_config(args)
     try:
-        result = curriculum_of_config(cfg, args.iters_per_epoch)
+        with logs_to_stderr():
+            result = curriculum_of_config(load_config(args),
+                                          args.iters_per_epoch)
     except (RuntimeError, ValueError) as err:
         sys.exit(f'error: {err}')
     if args.json:
