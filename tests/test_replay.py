@@ -1,20 +1,25 @@
-"""Replay of loaded samples: pairing, memory, schedules, resume and DDP, on
+"""Replay of loaded samples: pairing (with real DataLoader workers), memory
+and file descriptors, the automatic factor, schedules, resume and DDP, on
 real Fashion-MNIST through the project's launchers."""
 import json
 import math
 import os
 import os.path as osp
 import re
+import sys
+import time
 
+import numpy as np
 import pytest
 import torch
 from conftest import ROOT, load_probe, run_tool, train
-from mmengine.dataset import pseudo_collate
-from mmpretrain.datasets import FashionMNIST
+from mmengine.dataset import default_collate, pseudo_collate
+from mmpretrain.datasets import FashionMNIST, PackInputs
 from mmpretrain.models import ClsDataPreprocessor
 from torch.utils.data import DataLoader
 
-from etpp_mm.data import (ReplayBuffer, ReplayLoader, replay_factors,
+from etpp_mm.data import (AutoReplayFactor, ReplayBuffer, ReplayLoader,
+                          balancing_replay_factor, replay_factors,
                           sample_nbytes)
 
 CONFIGS = osp.join(ROOT, 'tests', 'configs')
@@ -206,3 +211,192 @@ def test_bad_replay_settings_fail_when_the_hook_is_built():
             replay=dict(factors=2, buffer_samples=8, max_memory_fraction=2))
     with pytest.raises(ValueError, match='drop_path_reference_budget'):
         EfficientTrainHook(drop_path_reference_budget=0)
+
+
+class IndexedImages(torch.utils.data.Dataset):
+    """Samples packed by MMPretrain's PackInputs whose pixels encode their
+    index (channel 0: index // 256, channel 1: index % 256) and whose label
+    is ``index % 10``; ``views=2`` adds a second view with ``index * 7``
+    in channel 1, as MultiView pipelines give lists of views."""
+
+    def __init__(self, count, side=4, views=1):
+        self.count, self.side, self.views = count, side, views
+        self.pack = PackInputs(meta_keys=('sample_idx', ))
+
+    def __len__(self):
+        return self.count
+
+    def image(self, index, view):
+        img = np.zeros((self.side, self.side, 2), dtype=np.uint8)
+        img[..., 0] = index // 256
+        img[..., 1] = (index * (7 if view else 1)) % 256
+        return img
+
+    def __getitem__(self, index):
+        imgs = [self.image(index, v) for v in range(self.views)]
+        return self.pack(
+            dict(
+                img=imgs[0] if self.views == 1 else imgs,
+                gt_label=index % 10,
+                sample_idx=index))
+
+
+def check_pairs(batch, views):
+    inputs = batch['inputs']
+    if views == 1:
+        inputs = [inputs if torch.is_tensor(inputs) else torch.stack(inputs)]
+    for i, sample in enumerate(batch['data_samples']):
+        index = sample.metainfo['sample_idx']
+        assert int(sample.gt_label) == index % 10
+        for view, images in enumerate(inputs):
+            image = images[i]
+            assert image.dtype == torch.uint8
+            assert (image[0] == index // 256).all()
+            assert (image[1] == (index * (7 if view else 1)) % 256).all()
+
+
+@pytest.mark.parametrize('collate,views', [(default_collate, 1),
+                                           (default_collate, 2),
+                                           (pseudo_collate, 1)])
+def test_replay_with_workers_pairs_every_image_with_its_label(
+        collate, views):
+    dataset = IndexedImages(600, views=views)
+    loader = DataLoader(
+        dataset,
+        batch_size=16,
+        shuffle=True,
+        num_workers=2,
+        persistent_workers=True,
+        collate_fn=collate)
+    replay = ReplayLoader(loader, capacity=64, factor=3, seed=0)
+    assert replay.collate_fn is collate  # the loader is used unchanged
+    fresh, replayed = set(), set()
+    for epoch in range(2):
+        replay.set_epoch(epoch)
+        for step, batch in enumerate(replay):
+            indices = {s.metainfo['sample_idx'] for s in batch['data_samples']}
+            (replayed if step % 3 else fresh).update(indices)
+            check_pairs(batch, views)
+    assert replay.loaded_batches == 2 * math.ceil(38 / 3)
+    assert replay.replayed_batches == 2 * 38 - replay.loaded_batches
+    assert replayed <= fresh and len(replayed) > 64  # the FIFO moved on
+
+
+def test_the_fifo_holds_no_shared_memory(fmnist_root):
+    dataset = fmnist(fmnist_root, 2048)
+    loader = DataLoader(
+        dataset,
+        batch_size=16,
+        num_workers=2,
+        persistent_workers=True,
+        collate_fn=pseudo_collate)  # one shared tensor per image
+    replay = ReplayLoader(loader, capacity=800, factor=2, seed=0)
+    batches = iter(replay)
+    for _ in range(8):  # workers started, queues full
+        next(batches)
+    before = len(os.listdir('/proc/self/fd'))
+    for batch in batches:  # 120 more batches, 64 loads of 16 images
+        pass
+    assert len(replay.buffer) == 800
+    # about one descriptor per image held by the batches in flight, none
+    # per sample stored
+    assert len(os.listdir('/proc/self/fd')) - before < 100
+    for sample in replay.buffer.draw(16)['data_samples']:
+        assert not sample.gt_label.is_shared()
+
+
+LOW_FD_LIMIT = '''
+import resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+import torch
+from mmengine.dataset import default_collate, pseudo_collate
+from torch.utils.data import DataLoader
+from test_replay import IndexedImages
+from etpp_mm.data import ReplayLoader
+for collate in (default_collate, pseudo_collate):
+    loader = DataLoader(IndexedImages(4096, side=8), batch_size=64,
+                        shuffle=True, num_workers=2,
+                        persistent_workers=True, collate_fn=collate)
+    replay = ReplayLoader(loader, capacity=1920, factor=2)
+    done = 0
+    for epoch in range(5):
+        replay.set_epoch(epoch)
+        for batch in replay:
+            done += 1
+    print(collate.__name__, done, replay.loaded_batches, len(replay.buffer))
+'''
+
+
+def test_replay_runs_long_under_a_low_descriptor_limit():
+    proc = run_tool([sys.executable, '-c', LOW_FD_LIMIT],
+                    env={'OMP_NUM_THREADS': '1'})
+    assert 'default_collate 320 160 1920' in proc.stdout
+    assert 'pseudo_collate 320 160 1920' in proc.stdout
+
+
+def test_auto_factor_arithmetic():
+    with_workers = AutoReplayFactor(max_factor=4, iters=4, workers=2)
+    without = AutoReplayFactor(max_factor=4, iters=4, workers=0)
+    for wait in (1.0, 0.02, 0.02, 0.02):  # the first waits for start-up
+        with_workers.observe(wait=wait, step=0.01, factor=1)
+        without.observe(wait=wait, step=0.01, factor=1)
+    # workers load during the step: 0.02 s waited + 0.01 s stepped
+    assert with_workers.decide()[0] == 3
+    assert with_workers.rates() == pytest.approx((1 / 0.03, 1 / 0.01))
+    assert without.decide() == (
+        2, 'replay x2: loader 50.0 batches/s, model 100.0 batches/s')
+    capped = AutoReplayFactor(max_factor=4, iters=1, workers=0)
+    capped.observe(wait=1.0, step=0.01)
+    assert capped.decide()[0] == 4
+    assert balancing_replay_factor(0.001, 0.01) == 1
+    with pytest.raises(RuntimeError, match='0 of 1 iterations'):
+        AutoReplayFactor(iters=1).decide()
+    with pytest.raises(ValueError, match='replay.max_factor'):
+        AutoReplayFactor(max_factor=0)
+
+
+class SlowImages(IndexedImages):
+
+    def __getitem__(self, index):
+        time.sleep(0.004)  # a loader far slower than the no-op step below
+        return super().__getitem__(index)
+
+
+def test_auto_factor_is_chosen_once_and_survives_resume():
+    loader = DataLoader(
+        SlowImages(96), batch_size=8, collate_fn=default_collate)
+    lines = []
+    replay = ReplayLoader(
+        loader, capacity=32, max_factor=3, auto_iters=4, log=lines.append)
+    replay.start_stage(0, 'auto')
+    batches = list(replay)  # 4 measured loads, then x3
+    assert replay.decided == {0: 3} and replay.factor == 3
+    # the 4th load, which decided, is replayed twice already
+    assert len(batches) == 12 and replay.loaded_batches == 4 + 2
+    assert re.fullmatch(r'replay x3: loader [\d.]+ batches/s, model '
+                        r'[\d.]+ batches/s', lines[0])
+    replay.start_stage(0, 'auto')  # next epoch, same stage: no new search
+    assert replay.factor == 3
+    state = replay.state_dict()
+
+    resumed = ReplayLoader(loader, capacity=32, max_factor=3, auto_iters=4)
+    resumed.start_stage(0, 'auto')
+    assert resumed.factor == 1  # measuring
+    resumed.load_state_dict(state)
+    assert resumed.factor == 3 and resumed.state_dict() == state
+    assert (resumed.loaded_batches, resumed.replayed_batches) == (6, 6)
+    resumed.start_stage(1, 'auto')  # a new stage measures again
+    assert resumed.factor == 1 and len(resumed.buffer) == 0
+
+
+def test_factors_for_sizes_the_plan_lacks_are_refused():
+    assert replay_factors({12: 'auto', (28, 28): 2},
+                          [(12, 12), (20, 20), (28, 28)]) == ['auto', 1, 2]
+    with pytest.raises(ValueError) as error:
+        replay_factors({13: 2, 12: 4}, [(12, 12), (20, 20), (28, 28)])
+    assert str(error.value) == (
+        'EfficientTrainHook.replay.factors gives a factor for size 13, but '
+        "the plan's stage sizes are [12, 20, 28]: key the factors by those "
+        'sizes')
+    with pytest.raises(ValueError, match="positive ints or 'auto'"):
+        replay_factors('fast', [12])
