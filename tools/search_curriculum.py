@@ -60,8 +60,8 @@ from etpp_mm.curriculum import (PRESET_BASE_SIZE, ResultCache, build_plan,
                                 schedule_stages, schedule_with, search_space,
                                 split_indices, stage_rows)
 from etpp_mm.hooks import EfficientTrainHook
-from etpp_mm.hooks.pipeline import find_transforms, infer_train_size
-from etpp_mm.ops.size import to_size_pair
+from etpp_mm.hooks.pipeline import find_transforms
+from etpp_mm.hooks.resolver import train_size
 
 TRAIN_SCRIPT = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 # Candidate sizes when --sizes is not given: these sizes of a 224-px recipe,
@@ -210,14 +210,8 @@ class Recipe:
         return Compose(copy.deepcopy(self.train_dataset['pipeline']))
 
     def _full_size(self):
-        given = self.hook_args.get('full_size')
-        size = to_size_pair(given, name='--full-size') if given else \
-            infer_train_size(self.train_pipeline())
-        if size is None:
-            raise ValueError(
-                'cannot tell the train size from the train pipeline (no '
-                'RandomResizedCrop, RandomCrop, CenterCrop or Resize): give '
-                '--full-size')
+        size = train_size(self.train_pipeline(),
+                          self.hook_args.get('full_size'), key='--full-size')
         if size[0] != size[1]:
             raise ValueError(
                 f'the train size {size} is not square: the search handles '
