@@ -30,7 +30,9 @@ positive int (samples kept per process), got None
     if not isinstance(replay, dict):
         raise TypeError(f'{KEY} must be a dict(factors=..., '
                         f'buffer_samples=...), got {replay!r}')
-    unknown = set(replay) - {'factors', 'buffer_samples', 'max_memory_fraction'}
+    unknown = set(replay) - {
+        'factors', 'buffer_samples', 'max_memory_fraction'
+    }
     if unknown:
         raise ValueError(f'{KEY} has unknown keys {sorted(unknown)}: use '
                          'factors, buffer_samples, max_memory_fraction')

@@ -229,7 +229,8 @@ class CurriculumResolver:
         whole batch).
 
         Example:
-            >>> CurriculumResolver(low_frequency='fourier').low_frequency_step()
+            >>> resolver = CurriculumResolver(low_frequency='fourier')
+            >>> resolver.low_frequency_step()
             FourierCrop(size=None)
         """
         if self.low_frequency == 'downsample':
