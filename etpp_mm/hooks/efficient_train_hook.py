@@ -253,25 +253,22 @@ class EfficientTrainHook(Hook):
             self._replay.enter_stage(index, runner.epoch, runner.rank)
         if index != self._current_stage:
             self._current_stage = index
-            factors = self._replay.factors if self._replay else None
-            self._log(describe_stage(self.plan, index,
-                                     factors[index] if factors else 1))
+            replay = self._replay.factors[index] if self._replay else 1
+            self._log(describe_stage(self.plan, index, replay))
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         self.clock.advance(runner.iter)
         stage = self.plan.stages[self._current_stage]
-        hub = runner.message_hub
-        hub.update_scalar(SCALAR_PREFIX + 'size', stage.size[0])
+        scalars = dict(
+            size=stage.size[0],
+            compute=self.clock.compute_fraction(runner.iter))
         if self._replay is not None:
-            hub.update_scalar(SCALAR_PREFIX + 'replay',
-                              self._replay.factors[self._current_stage])
-        hub.update_scalar(SCALAR_PREFIX + 'compute',
-                          self.clock.compute_fraction(runner.iter))
-        for type_name, params in stage.stage.params.items():
-            for name, value in params.items():
-                if isinstance(value, (int, float)):
-                    hub.update_scalar(f'{SCALAR_PREFIX}{type_name}.{name}',
-                                      value)
+            scalars['replay'] = self._replay.factors[self._current_stage]
+        scalars.update((f'{t}.{k}', v) for t, p in stage.stage.params.items()
+                       for k, v in p.items() if isinstance(v, (int, float)))
+        runner.message_hub.update_scalars(
+            {SCALAR_PREFIX + k: v
+             for k, v in scalars.items()})
 
     def after_train(self, runner) -> None:
         plan = self.plan
