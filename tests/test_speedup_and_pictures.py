@@ -149,10 +149,10 @@ def test_stage_images_show_each_size_with_the_hooks_operator(
     images = tool.full_size_images(cfg, 3)
     assert [(img.shape, img.dtype.name) for img in images] == \
         [((28, 28), 'uint8')] * 3
-    small = result.hook.low_frequency_step().apply(images[0], (12, 12))
+    small = result.resolver.low_frequency_step().apply(images[0], (12, 12))
     assert (small == low_frequency_downsample(images[0], 12)).all()
-    result.hook.low_frequency = 'fourier'
-    small = result.hook.low_frequency_step().apply(images[0], (12, 12))
+    result.resolver.low_frequency = 'fourier'
+    small = result.resolver.low_frequency_step().apply(images[0], (12, 12))
     assert (small == fourier_crop(images[0], 12)).all()
 
     out = tmp_path / 'stages.png'

@@ -50,8 +50,7 @@ from etpp_mm.bench.runs import output_tail, plain_number, train_in_process
 from etpp_mm.curriculum import (PRESET_BASE_SIZE, check_budget,
                                 check_magnitudes, check_proxy, greedy_search,
                                 scale_size, search_space, split_indices)
-from etpp_mm.hooks.pipeline import infer_train_size
-from etpp_mm.ops.size import to_size_pair
+from etpp_mm.hooks.resolver import train_size
 
 TRAIN_SCRIPT = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 # Candidate sizes when --sizes is not given: these sizes of a 224-px recipe,
@@ -188,20 +187,16 @@ def read_search(args):
     recipe.require_validation(
         'the held-out images are scored with its val pipeline and '
         'evaluator, so the config needs both')
-    search.full_size = train_size(recipe, search.hook_args.get('full_size'))
+    search.full_size = recipe_train_size(
+        recipe, search.hook_args.get('full_size'))
     return search
 
 
-def train_size(recipe, given):
+def recipe_train_size(recipe, given):
     """The recipe's square train size: ``given``, or read from the train
-    pipeline."""
-    size = to_size_pair(given, name='--full-size') if given else \
-        infer_train_size(recipe.train_pipeline())
-    if size is None:
-        raise ValueError(
-            'cannot tell the train size from the train pipeline (no '
-            'RandomResizedCrop, RandomCrop, CenterCrop or Resize): give '
-            '--full-size')
+    pipeline by the hook's own rule."""
+    size = train_size(recipe.train_pipeline(), given or None,
+                      key='--full-size')
     if size[0] != size[1]:
         raise ValueError(
             f'the train size {size} is not square: the search handles '

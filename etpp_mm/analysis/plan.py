@@ -8,11 +8,12 @@ from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import PARAM_SCHEDULERS, init_default_scope
-from mmpretrain.registry import DATASETS, HOOKS
+from mmpretrain.registry import DATASETS
 
 from etpp_mm.curriculum import (CurriculumPlan, advance_schedulers,
                                 recipe_step_at)
 from etpp_mm.hooks import EfficientTrainHook
+from etpp_mm.hooks.resolver import CurriculumResolver
 
 
 @dataclass
@@ -21,8 +22,8 @@ class ConfigCurriculum:
     iters_per_epoch: Optional[int]
     # The base LR (first param group) at the start of each stage.
     lr_starts: List[float]
-    # The hook as built from the config (its low-frequency settings...).
-    hook: Optional[EfficientTrainHook] = None
+    # The resolver of the config's hook (its low-frequency settings...).
+    resolver: Optional[CurriculumResolver] = None
 
 
 def find_hook_cfgs(cfg: Config) -> Tuple[Optional[dict], List[dict]]:
@@ -117,7 +118,9 @@ def lr_at_recipe_steps(cfg: Config, steps: List[int],
 def curriculum_of_config(cfg: Config,
                          iters_per_epoch: Optional[int] = None
                          ) -> ConfigCurriculum:
-    """Resolve the EfficientTrainHook of ``cfg`` into its plan.
+    """Resolve the EfficientTrainHook of ``cfg`` into its plan, with
+    :class:`~etpp_mm.hooks.resolver.CurriculumResolver` (the hook's other
+    arguments, such as ``replay``, play no part in the plan).
 
     Args:
         cfg: a config with an ``EfficientTrainHook`` in ``custom_hooks``.
@@ -130,11 +133,11 @@ def curriculum_of_config(cfg: Config,
         >>> curriculum_of_config(cfg).plan.total_epochs  # doctest: +SKIP
     """
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    hook = HOOKS.build(_our_hook_cfg(cfg))
+    resolver = CurriculumResolver.from_hook_cfg(_our_hook_cfg(cfg))
     dataset_cfg = dataset_cfg_with_pipeline(cfg.train_dataloader.dataset)
     pipeline = Compose(copy.deepcopy(dataset_cfg['pipeline']))
     recipe_epochs = cfg.train_cfg.max_epochs
-    plan = hook.resolve([pipeline], recipe_epochs).plan
+    plan = resolver.resolve([pipeline], recipe_epochs).plan
     if iters_per_epoch is None:
         try:
             iters_per_epoch = iters_per_epoch_of(cfg)
@@ -151,4 +154,4 @@ def curriculum_of_config(cfg: Config,
     else:
         steps = [s.begin_epoch * iters_per_epoch for s in plan.stages]
     lr_starts = lr_at_recipe_steps(cfg, steps, iters_per_epoch)
-    return ConfigCurriculum(plan, iters_per_epoch, lr_starts, hook)
+    return ConfigCurriculum(plan, iters_per_epoch, lr_starts, resolver)

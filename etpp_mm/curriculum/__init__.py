@@ -10,8 +10,8 @@ from .plan import (MODES, CurriculumPlan, PlannedStage, Stage, build_plan,
                    check_budget, pixel_cost, recipe_step_at, validate_stages)
 from .presets import (PRESET_BASE_SIZE, PRESETS, check_preset, preset_stages,
                       scale_size, stage_table, stages_from_dicts)
-from .report import (format_plan, format_snippet, format_trials, plan_rows,
-                     plan_totals)
+from .report import (describe_stage, format_plan, format_snippet,
+                     format_trials, plan_rows, plan_totals)
 from .search import (SearchResult, SearchSpace, Trial, check_magnitudes,
                      check_proxy, greedy_search, max_runs, monotone_schedules,
                      schedule_name, schedule_stages, schedule_with,
@@ -22,7 +22,8 @@ __all__ = [
     'MODES', 'PRESETS', 'PRESET_BASE_SIZE', 'CurriculumPlan', 'PlannedStage',
     'Stage', 'advance_schedulers', 'build_plan', 'pixel_cost',
     'preset_stages', 'recipe_step_at', 'scale_size', 'stage_table',
-    'stages_from_dicts', 'validate_stages', 'format_plan', 'plan_rows',
+    'stages_from_dicts', 'validate_stages', 'describe_stage', 'format_plan',
+    'plan_rows',
     'plan_totals', 'PlanCompute', 'StageCompute', 'plan_compute',
     'sizes_of_plan', 'check_budget', 'check_preset',
     'SearchResult', 'SearchSpace', 'Trial', 'check_magnitudes',

@@ -97,10 +97,10 @@ def sizes_of_plan(plan: CurriculumPlan) -> List[SizePair]:
         >>> sizes_of_plan(plan)
         [(224, 224), (96, 96), (160, 160)]
     """
-    sizes = [tuple(plan.full_size)]
+    sizes = [plan.full_size]
     for stage in plan.stages:
-        if tuple(stage.size) not in sizes:
-            sizes.append(tuple(stage.size))
+        if stage.size not in sizes:
+            sizes.append(stage.size)
     return sizes
 
 
@@ -136,15 +136,15 @@ def plan_compute(plan: CurriculumPlan,
         if not flops[size] > 0:
             raise ValueError(f'FLOPs at size {size} must be positive, got '
                              f'{flops[size]!r}')
-    full = tuple(plan.full_size)
+    full = plan.full_size
     full_flops = flops[full]
     full_pixels = full[0] * full[1]
     stages = tuple(
         StageCompute(
-            size=tuple(s.size),
+            size=s.size,
             epochs=s.epochs,
-            flops=flops[tuple(s.size)],
-            relative_flops=flops[tuple(s.size)] / full_flops,
+            flops=flops[s.size],
+            relative_flops=flops[s.size] / full_flops,
             pixel_cost=s.size[0] * s.size[1] / full_pixels)
         for s in plan.stages)
     return PlanCompute(stages, full_flops, plan.recipe_epochs, plan.speedup)

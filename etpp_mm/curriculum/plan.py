@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
+from ..ops.size import to_size_pair
+
 MODES = ('et', 'etpp')
 # Cumulative epoch counts are truncated like the authors' scripts; the slack
 # absorbs float error such as 20 * 5.4444 = 108.8888... -> 108, not 107.
@@ -44,6 +46,10 @@ class Stage:
     share: float
     size: SizePair
     params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        # One (h, w) form of int tuples, so sizes compare with ``==``.
+        object.__setattr__(self, 'size', to_size_pair(self.size))
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,10 @@ class CurriculumPlan:
     recipe_epochs: int
     budget: float
     stages: Tuple[PlannedStage, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, 'full_size',
+                           to_size_pair(self.full_size, 'full_size'))
 
     @property
     def total_epochs(self) -> int:
@@ -150,6 +160,7 @@ def validate_stages(stages: Sequence[Stage],
     """Raise ``ValueError`` naming ``key`` if the table cannot be run."""
     if not stages:
         raise ValueError(f'{key} is empty: give at least one stage')
+    full_size = to_size_pair(full_size, 'full_size')
     shares = [s.share for s in stages]
     for index, share in enumerate(shares):
         if not isinstance(share, (int, float)) or not share > 0:
@@ -164,8 +175,8 @@ def validate_stages(stages: Sequence[Stage],
         if h > full_size[0] or w > full_size[1]:
             raise ValueError(
                 f'{key}[{index}].size {stage.size} is larger than the train '
-                f'size {tuple(full_size)}: stage sizes must not exceed it')
-        at_full_size = tuple(stage.size) == tuple(full_size)
+                f'size {full_size}: stage sizes must not exceed it')
+        at_full_size = stage.size == full_size
         if not at_full_size and (h % size_divisor or w % size_divisor):
             raise ValueError(
                 f'{key}[{index}].size {stage.size} is not divisible by '
@@ -219,7 +230,7 @@ def build_plan(stages: Sequence[Stage],
     elif budget is None:
         budget = float(recipe_epochs)
     check_budget(budget)
-    full_size = tuple(full_size)
+    full_size = to_size_pair(full_size, 'full_size')
     validate_stages(stages, full_size, size_divisor)
 
     costs = [pixel_cost(s.size, full_size) for s in stages]

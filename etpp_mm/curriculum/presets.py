@@ -7,6 +7,7 @@ them: ET uses 1, 3, 5, 7, 9 over five equal stages; ET++ uses the stage index
 """
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ..ops.size import to_size_pair
 from .plan import SizePair, Stage
 
 PRESET_BASE_SIZE = 224
@@ -91,8 +92,6 @@ def stages_from_dicts(rows: Sequence[Mapping[str, Any]],
         >>> [s.size for s in stages_from_dicts(rows)]
         [(20, 20), (28, 28)]
     """
-    from etpp_mm.ops.size import to_size_pair
-
     stages = []
     for index, row in enumerate(rows):
         unknown = set(row) - {'share', 'size', 'params'}

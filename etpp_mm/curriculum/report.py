@@ -190,3 +190,29 @@ def format_snippet(schedule: Sequence[int],
     lines.append(f'        {arguments[-1]}),')
     lines.append(']')
     return '\n'.join(lines)
+
+
+def describe_stage(plan: CurriculumPlan, index: int,
+                   replay_factor: int = 1) -> str:
+    """One line on stage ``index``: where it starts, its size and params.
+
+    Example:
+        >>> from etpp_mm.curriculum import Stage, build_plan
+        >>> plan = build_plan([Stage(0.5, 8), Stage(0.5, 16)], 'et', 4, 16)
+        >>> line = describe_stage(plan, 1, replay_factor=2)
+        >>> line.split(': ')
+        ['curriculum stage 2/2 from epoch 3', \
+'size 16x16, replay x2 (2 epochs, compute 20.0% done)']
+    """
+    stage = plan.stages[index]
+    params = [
+        f'{t}.{k}={v}' for t, p in stage.stage.params.items()
+        for k, v in p.items()
+    ]
+    if replay_factor > 1:
+        params.append(f'replay x{replay_factor}')
+    compute = plan.compute_fraction(stage.begin_epoch)
+    return (f'curriculum stage {index + 1}/{len(plan.stages)} from epoch '
+            f'{stage.begin_epoch + 1}: size {stage.size[0]}x{stage.size[1]}'
+            + ''.join(f', {p}' for p in params) +
+            f' ({stage.epochs} epochs, compute {compute:.1%} done)')

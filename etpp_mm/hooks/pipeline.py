@@ -34,6 +34,18 @@ def leaf_datasets(dataset: Any) -> List[Any]:
     return [dataset]
 
 
+def train_pipelines(dataset: Any) -> List[Compose]:
+    """The pipelines of a train dataset's leaf datasets, refusing datasets
+    without one."""
+    datasets = leaf_datasets(dataset)
+    pipelines = [getattr(d, 'pipeline', None) for d in datasets]
+    if any(p is None or not hasattr(p, 'transforms') for p in pipelines):
+        names = [type(d).__name__ for d in datasets]
+        raise TypeError('EfficientTrainHook needs train datasets with a '
+                        f'pipeline; got {names}')
+    return pipelines
+
+
 def sub_pipelines(transform: Any) -> List[Compose]:
     """Pipelines nested inside one transform (views, random branches)."""
     found = []

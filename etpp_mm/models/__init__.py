@@ -1,12 +1,12 @@
 """Model-side components, registered in ``mmpretrain.registry.MODELS`` on
 import."""
 from .data_preprocessor import LowFrequencyDataPreprocessor
-from .drop_path import scale_drop_path
+from .drop_path import scale_drop_path, scale_drop_path_by_budget
 from .mae import ResolutionAdaptiveMAEPretrainDecoder, ResolutionAdaptiveMAEViT
 from .swin import ResolutionAdaptiveSwinTransformer
 
 __all__ = [
     'LowFrequencyDataPreprocessor', 'ResolutionAdaptiveMAEViT',
     'ResolutionAdaptiveMAEPretrainDecoder', 'ResolutionAdaptiveSwinTransformer',
-    'scale_drop_path'
+    'scale_drop_path', 'scale_drop_path_by_budget'
 ]

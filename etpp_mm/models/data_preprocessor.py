@@ -5,7 +5,7 @@ on whole normalised batches on the GPU, before Mixup/CutMix. Because Mixup
 must see the cropped images, the wrapped preprocessor's batch augmentations
 are held back during its own forward and applied after the crop.
 """
-from typing import Optional, Tuple, Union
+from typing import Optional, Union
 
 import torch
 from mmengine.model import BaseDataPreprocessor
@@ -14,11 +14,11 @@ from mmpretrain.structures import DataSample
 from torch import nn
 
 from ..ops import fourier_crop
-from ..ops.size import SizeLike, to_size_pair
+from ..ops.size import SettableSize, SizeLike
 
 
 @MODELS.register_module()
-class LowFrequencyDataPreprocessor(BaseDataPreprocessor):
+class LowFrequencyDataPreprocessor(SettableSize, BaseDataPreprocessor):
     """Wrap a data preprocessor and Fourier-crop its training batches.
 
     In ``forward(data, training=True)`` with ``size`` set, the order is:
@@ -40,7 +40,7 @@ class LowFrequencyDataPreprocessor(BaseDataPreprocessor):
             to a ``preprocessor`` config that has no ``batch_augments`` of
             its own. Defaults to None.
 
-    Examples:
+    Example:
         >>> import torch
         >>> from mmpretrain.registry import MODELS
         >>> pre = MODELS.build(dict(
@@ -76,16 +76,6 @@ class LowFrequencyDataPreprocessor(BaseDataPreprocessor):
                              'preprocessor module instead')
         self.preprocessor = preprocessor
         self.size = size
-
-    @property
-    def size(self) -> Optional[Tuple[int, int]]:
-        """The target ``(h, w)`` of training batches, or None."""
-        return self._size
-
-    @size.setter
-    def size(self, value: Optional[SizeLike]) -> None:
-        self._size = (None if value is None else to_size_pair(
-            value, f'{type(self).__name__}.size'))
 
     def _apply(self, fn, *args, **kwargs):
         # ``to``/``cuda``/``cpu`` only update ``_device`` on the module they

@@ -34,3 +34,28 @@ def scale_drop_path(model: nn.Module,
         module.drop_prob = min(rate * factor, 1.0)
         changed.append((name, rate, module.drop_prob))
     return changed
+
+
+def scale_drop_path_by_budget(model: nn.Module, budget: float,
+                              reference_budget: float) -> str:
+    """Scale drop-path by ``budget / reference_budget`` (the papers' rule,
+    with 200 for a 300-epoch recipe) and say what changed.
+
+    Example:
+        >>> from mmcv.cnn.bricks import DropPath
+        >>> from torch import nn
+        >>> model = nn.Sequential(DropPath(0.1), DropPath(0.2))
+        >>> scale_drop_path_by_budget(model, 100, 200)
+        'drop-path scaled by budget 100 / 200 = 0.5 in 2 modules (deepest \
+rate 0.2 -> 0.1)'
+    """
+    factor = budget / reference_budget
+    changed = scale_drop_path(model, factor)
+    if not changed:
+        return ('drop_path_reference_budget is set, but the model has no '
+                'drop-path modules: nothing to scale')
+    old = max(rate for _, rate, _ in changed)
+    new = max(rate for _, _, rate in changed)
+    return (f'drop-path scaled by budget {budget:g} / {reference_budget:g} '
+            f'= {factor:.3g} in {len(changed)} modules (deepest rate '
+            f'{old:.3g} -> {new:.3g})')

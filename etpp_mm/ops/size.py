@@ -1,6 +1,6 @@
 """Validation of target sizes shared by the low-frequency operators."""
 import numbers
-from typing import Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -32,7 +32,7 @@ def to_size_pair(size: SizeLike, name: str = 'size') -> Tuple[int, int]:
         ValueError: If the pair has the wrong length or a value is not
             positive.
 
-    Examples:
+    Example:
         >>> to_size_pair(160)
         (160, 160)
         >>> to_size_pair((96, 128))
@@ -59,6 +59,40 @@ def to_size_pair(size: SizeLike, name: str = 'size') -> Tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
+class SettableSize:
+    """Mixin giving a class a ``size`` that may be reassigned at any time.
+
+    The curriculum moves live transforms and preprocessors from stage to
+    stage by assigning ``obj.size``; every assignment is checked and
+    normalised here, naming the class in errors.
+
+    Example:
+        >>> class Shrink(SettableSize):
+        ...     pass
+        >>> shrink = Shrink()
+        >>> shrink.size is None
+        True
+        >>> shrink.size = 96
+        >>> shrink.size
+        (96, 96)
+        >>> shrink.size = (0, 8)
+        Traceback (most recent call last):
+        ...
+        ValueError: Shrink.size must be positive, got (0, 8)
+    """
+    _size: Optional[Tuple[int, int]] = None
+
+    @property
+    def size(self) -> Optional[Tuple[int, int]]:
+        """The target ``(h, w)``, or None for full size."""
+        return self._size
+
+    @size.setter
+    def size(self, value: Optional[SizeLike]) -> None:
+        self._size = None if value is None else to_size_pair(
+            value, f'{type(self).__name__}.size')
+
+
 def check_fits(size_hw: Tuple[int, int],
                image_hw: Tuple[int, int],
                name: str = 'size') -> None:
@@ -76,7 +110,7 @@ def check_fits(size_hw: Tuple[int, int],
     Raises:
         ValueError: If ``h > H`` or ``w > W``.
 
-    Examples:
+    Example:
         >>> check_fits((160, 160), (224, 224))
         >>> check_fits((256, 160), (224, 224))
         Traceback (most recent call last):
@@ -105,7 +139,7 @@ def image_hw(img) -> Tuple[int, int]:
         ValueError: If the rank does not fit, naming the shape.
         TypeError: If ``img`` is neither an array nor a tensor.
 
-    Examples:
+    Example:
         >>> image_hw(np.zeros((224, 200, 3)))
         (224, 200)
         >>> image_hw(torch.zeros(8, 3, 96, 96))

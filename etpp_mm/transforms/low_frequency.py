@@ -12,10 +12,10 @@ from mmpretrain.registry import TRANSFORMS
 
 from ..ops import fourier_crop, low_frequency_downsample
 from ..ops.downsample import check_interpolation
-from ..ops.size import SizeLike, check_fits, image_hw, to_size_pair
+from ..ops.size import SettableSize, SizeLike, check_fits, image_hw
 
 
-class LowFrequencyTransform(BaseTransform):
+class LowFrequencyTransform(SettableSize, BaseTransform):
     """Base class of transforms that shrink ``results['img']`` to ``size``.
 
     Subclasses implement :meth:`apply`, the operator on one image.
@@ -29,16 +29,6 @@ class LowFrequencyTransform(BaseTransform):
 
     def __init__(self, size: Optional[SizeLike] = None):
         self.size = size
-
-    @property
-    def size(self) -> Optional[Tuple[int, int]]:
-        """The target ``(h, w)``, or None for full size."""
-        return self._size
-
-    @size.setter
-    def size(self, value: Optional[SizeLike]) -> None:
-        name = f'{type(self).__name__}.size'
-        self._size = None if value is None else to_size_pair(value, name)
 
     def apply(self, img, size: Tuple[int, int]):
         """Shrink one image to ``size``; implemented by subclasses."""
@@ -82,10 +72,10 @@ class FourierCrop(LowFrequencyTransform):
     - img_shape
 
     Args:
-        size (int | tuple[int, int] | None): Target size, None for full
-            size. Defaults to None.
+        size (int | tuple[int, int] | None): The crop's ``(h, w)`` (an int
+            for a square), None to keep the full spectrum. Defaults to None.
 
-    Examples:
+    Example:
         >>> import numpy as np
         >>> from mmpretrain.registry import TRANSFORMS
         >>> crop = TRANSFORMS.build(dict(type='FourierCrop', size=160))
@@ -129,7 +119,7 @@ class LowFrequencyDownsample(LowFrequencyTransform):
             ``'bilinear'``, ``'box'``, ``'hamming'`` or ``'nearest'``.
             Defaults to ``'lanczos'``.
 
-    Examples:
+    Example:
         >>> import numpy as np
         >>> from mmpretrain.registry import TRANSFORMS
         >>> down = TRANSFORMS.build(

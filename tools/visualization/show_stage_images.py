@@ -130,8 +130,8 @@ def main(argv=None):
     plan = result.plan
     title = (f'{args.config}\nthe same train images at each stage size '
              f'({plan.mode}, {plan.total_epochs} real epochs)')
-    draw(images, size_spans(plan), result.hook.low_frequency_step(), title,
-         args.out, args.dpi)
+    draw(images, size_spans(plan), result.resolver.low_frequency_step(),
+         title, args.out, args.dpi)
     print(f'wrote {args.out}')
 
 

@@ -1,0 +1,152 @@
+"""Replay control: the ``replay`` argument of ``EfficientTrainHook`` applied
+to a train loader, stage by stage.
+
+The replay itself (FIFO, loader wrapper, factors) is
+:mod:`etpp_mm.data.replay`; this module checks the argument, wraps the
+loader, refuses buffers the machine cannot hold and sets each stage's
+factor.
+"""
+import os
+from typing import Any, Callable, List, Optional, Sequence
+
+from etpp_mm.data import (ReplayLoader, replay_buffer_bytes, replay_factors,
+                          sample_nbytes, to_compact)
+from .resolver import quiet
+
+KEY = 'EfficientTrainHook.replay'
+
+
+def check_replay_cfg(replay: Any) -> None:
+    """Raise a clear error unless ``replay`` is a valid ``replay`` dict.
+
+    Example:
+        >>> check_replay_cfg(dict(factors=2, buffer_samples=64))
+        >>> check_replay_cfg(dict(factors=2))
+        Traceback (most recent call last):
+        ...
+        ValueError: EfficientTrainHook.replay.buffer_samples must be a \
+positive int (samples kept per process), got None
+    """
+    if not isinstance(replay, dict):
+        raise TypeError(f'{KEY} must be a dict(factors=..., '
+                        f'buffer_samples=...), got {replay!r}')
+    unknown = set(replay) - {
+        'factors', 'buffer_samples', 'max_memory_fraction'
+    }
+    if unknown:
+        raise ValueError(f'{KEY} has unknown keys {sorted(unknown)}: use '
+                         'factors, buffer_samples, max_memory_fraction')
+    samples = replay.get('buffer_samples')
+    if isinstance(samples, bool) or not isinstance(samples,
+                                                   int) or samples < 1:
+        raise ValueError(f'{KEY}.buffer_samples must be a positive int '
+                         f'(samples kept per process), got {samples!r}')
+    fraction = replay.get('max_memory_fraction', 0.5)
+    if not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+        raise ValueError(f'{KEY}.max_memory_fraction must be in (0, 1], '
+                         f'got {fraction!r}')
+
+
+class ReplayControl:
+    """Replay of loaded batches with one factor per curriculum stage.
+
+    Args:
+        replay (dict): the hook's ``replay`` argument:
+            ``dict(factors=..., buffer_samples=N, max_memory_fraction=0.5)``.
+        stage_sizes (list[tuple[int, int]]): the size of each stage.
+        log (callable): called with each message (e.g.
+            ``runner.logger.info`` or ``print``). Defaults to dropping them.
+
+    Example:
+        >>> from torch.utils.data import DataLoader
+        >>> control = ReplayControl(dict(factors={8: 2}, buffer_samples=4),
+        ...                         [(8, 8), (16, 16)])
+        >>> loader = control.wrap(DataLoader(list(range(8)), batch_size=2))
+        >>> control.factors, control.enter_stage(0, epoch=0), len(list(loader))
+        ([2, 1], True, 4)
+        >>> loader.loaded_batches, control.summary()
+        (2, 'replay: 2 batches loaded, 2 replayed')
+    """
+
+    def __init__(self,
+                 replay: dict,
+                 stage_sizes: Sequence[Any],
+                 log: Callable[[str], Any] = quiet):
+        check_replay_cfg(replay)
+        try:
+            self.factors: List[int] = replay_factors(
+                replay.get('factors', 1), stage_sizes)
+        except ValueError as error:
+            raise ValueError(f'{KEY}.factors: {error}')
+        self.buffer_samples = replay['buffer_samples']
+        self.max_memory_fraction = replay.get('max_memory_fraction', 0.5)
+        self.log = log
+        self.loader: Optional[ReplayLoader] = None
+        self._stage: Optional[int] = None
+
+    def wrap(self, loader: Any, seed: int = 0) -> ReplayLoader:
+        """The train loader wrapped for replay (once); the training loop
+        must iterate the returned loader."""
+        if not isinstance(loader, ReplayLoader):
+            loader = ReplayLoader(
+                loader, capacity=self.buffer_samples, seed=seed)
+        self.loader = loader
+        self.log(f'replay: each loaded batch is used {self.factors} times '
+                 'per stage, replayed batches drawn from the last '
+                 f'{self.buffer_samples} loaded samples')
+        return loader
+
+    def check_memory(self,
+                     make_sample: Callable[[int], Any],
+                     processes: Optional[int] = None,
+                     memory_bytes: Optional[int] = None) -> None:
+        """Refuse buffers this machine cannot hold, naming the bytes.
+
+        Args:
+            make_sample (callable): ``make_sample(stage_index)`` returns one
+                train sample of that stage.
+            processes (int, optional): training processes on this machine.
+                Defaults to ``$LOCAL_WORLD_SIZE`` (1 if unset).
+            memory_bytes (int, optional): the machine's memory. Defaults to
+                its physical memory.
+        """
+        replaying = [i for i, f in enumerate(self.factors) if f > 1]
+        if not replaying:
+            return
+        per_sample = max(
+            sample_nbytes(to_compact(make_sample(i))) for i in replaying)
+        if processes is None:
+            processes = int(os.environ.get('LOCAL_WORLD_SIZE', 1))
+        if memory_bytes is None:
+            memory_bytes = os.sysconf('SC_PAGE_SIZE') * os.sysconf(
+                'SC_PHYS_PAGES')
+        needed = replay_buffer_bytes(self.buffer_samples, per_sample,
+                                     processes)
+        fraction = self.max_memory_fraction
+        limit = fraction * memory_bytes
+        text = (f'replay buffers need {needed / 2**20:.1f} MiB on this '
+                f'machine ({self.buffer_samples} samples x {per_sample} '
+                f'bytes x {processes} process(es))')
+        if needed > limit:
+            raise ValueError(
+                f'{text}, over {fraction:g} of its memory ('
+                f'{limit / 2**20:.0f} MiB): lower {KEY}.buffer_samples or '
+                'raise max_memory_fraction')
+        self.log(text)
+
+    def enter_stage(self, index: int, epoch: int, rank: int = 0) -> bool:
+        """Set stage ``index``'s factor before an epoch; the buffer is
+        emptied at a stage change (one size per batch). Returns whether the
+        stage changed."""
+        changed = index != self._stage
+        if changed:
+            self.loader.reset()
+            self._stage = index
+        self.loader.factor = self.factors[index]
+        self.loader.set_epoch(epoch, rank)
+        return changed
+
+    def summary(self) -> str:
+        """Loaded and replayed batches so far."""
+        return (f'replay: {self.loader.loaded_batches} batches loaded, '
+                f'{self.loader.replayed_batches} replayed')

@@ -1,0 +1,303 @@
+"""Plan resolution: train pipelines + ``EfficientTrainHook`` arguments ->
+curriculum plan.
+
+The one place that decides the train size, the stage table and which live
+transforms each stage drives. The hook resolves its plan here before
+training; the analysis and search tools resolve a config's plan here
+without a runner.
+"""
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from etpp_mm.curriculum import (CurriculumPlan, Stage, build_plan,
+                                check_budget, check_preset, stage_table,
+                                stages_from_dicts)
+from etpp_mm.ops.size import SizeLike, to_size_pair
+from etpp_mm.transforms import (FourierCrop, LowFrequencyDownsample,
+                                LowFrequencyTransform)
+from .pipeline import (find_transforms, infer_train_size, insertion_points,
+                       iter_transforms)
+
+LOW_FREQUENCY_MODES = ('downsample', 'fourier', 'device')
+
+
+def quiet(message: str) -> None:
+    """A ``log`` callable that drops every message."""
+
+
+def train_size(pipeline: Any,
+               full_size: Optional[SizeLike] = None,
+               key: str = 'EfficientTrainHook.full_size') -> Tuple[int, int]:
+    """The recipe's train size: ``full_size`` when given, else inferred
+    from the train pipeline.
+
+    Args:
+        pipeline (Compose): the (first) train pipeline.
+        full_size (int | tuple[int, int], optional): the size given by the
+            user, which wins over the pipeline.
+        key (str): the setting named in errors.
+
+    Returns:
+        tuple[int, int]: ``(h, w)``.
+
+    Example:
+        >>> from mmcv.transforms import Compose
+        >>> from mmpretrain.registry import TRANSFORMS
+        >>> crop = TRANSFORMS.build(dict(type='RandomResizedCrop', scale=28))
+        >>> train_size(Compose([crop])), train_size(Compose([crop]), 32)
+        ((28, 28), (32, 32))
+    """
+    if full_size is not None:
+        return to_size_pair(full_size, name=key)
+    size = infer_train_size(pipeline)
+    if size is None:
+        raise ValueError(
+            'cannot tell the train size from the train pipeline '
+            '(no RandomResizedCrop, RandomCrop, CenterCrop or Resize '
+            f'before the low-frequency step): set {key}')
+    return size
+
+
+@dataclass
+class ResolvedCurriculum:
+    """A plan together with the live objects it drives."""
+    plan: CurriculumPlan
+    # (pipeline, [(transform, params per stage)]) for each train pipeline
+    targets: List[Tuple[Any, List[Tuple[Any, List[Dict[str, Any]]]]]]
+    dropped: List[str]
+
+
+class CurriculumResolver:
+    """Turn the curriculum arguments of ``EfficientTrainHook`` into a plan
+    for given train pipelines.
+
+    Every argument is checked on construction; everything that depends on
+    the pipelines (train size, scheduled transforms and parameters) is
+    checked by :meth:`resolve`. Errors name the value and the hook argument
+    to change.
+
+    Args:
+        preset, stages, mode, budget, full_size, size_divisor,
+        low_frequency, interpolation: as in
+            :class:`~etpp_mm.hooks.EfficientTrainHook`.
+        log (callable): called with each message on what resolution did to
+            the pipelines (e.g. ``runner.logger.info`` or ``print``).
+            Defaults to dropping them.
+
+    Example:
+        >>> from mmcv.transforms import Compose
+        >>> from mmengine.registry import init_default_scope
+        >>> init_default_scope('mmpretrain')
+        >>> pipeline = Compose([dict(type='RandomResizedCrop', scale=28),
+        ...                     dict(type='PackInputs')])
+        >>> resolver = CurriculumResolver(stages=[
+        ...     dict(share=0.5, size=12), dict(share=0.5, size=28)])
+        >>> plan = resolver.resolve([pipeline], recipe_epochs=6).plan
+        >>> [(s.size, s.epochs) for s in plan.stages]
+        [((12, 12), 16), ((28, 28), 3)]
+        >>> [type(t).__name__ for t in pipeline.transforms][1]
+        'LowFrequencyDownsample'
+    """
+
+    def __init__(self,
+                 preset: Optional[str] = None,
+                 stages: Optional[Sequence[dict]] = None,
+                 mode: Optional[str] = None,
+                 budget: Optional[float] = None,
+                 full_size: Optional[SizeLike] = None,
+                 size_divisor: int = 1,
+                 low_frequency: str = 'downsample',
+                 interpolation: str = 'lanczos',
+                 log: Callable[[str], Any] = quiet):
+        if preset is None and stages is None:
+            preset = 'etpp'
+        if preset is not None:
+            check_preset(preset)
+        if stages is not None:
+            stages_from_dicts(stages)  # structure errors before the runner
+        if budget is not None:
+            check_budget(budget, key='EfficientTrainHook.budget')
+        if low_frequency not in LOW_FREQUENCY_MODES:
+            raise ValueError(
+                f'EfficientTrainHook.low_frequency={low_frequency!r}: choose '
+                f'one of {list(LOW_FREQUENCY_MODES)}')
+        if isinstance(size_divisor, bool) or not isinstance(
+                size_divisor, int) or size_divisor <= 0:
+            raise ValueError('EfficientTrainHook.size_divisor must be a '
+                             f'positive int, got {size_divisor!r}')
+        self.preset = preset
+        self.stages = stages
+        self.mode = mode
+        self.budget = budget
+        self.full_size = None if full_size is None else to_size_pair(
+            full_size, name='EfficientTrainHook.full_size')
+        self.size_divisor = size_divisor
+        self.low_frequency = low_frequency
+        self.interpolation = interpolation
+        self.log = log
+
+    @classmethod
+    def from_hook_cfg(cls, hook_cfg: dict,
+                      log: Callable[[str], Any] = quiet):
+        """The resolver of an ``EfficientTrainHook`` config dict; the
+        hook's other arguments (``replay``, ``type``...) are left out.
+
+        Example:
+            >>> resolver = CurriculumResolver.from_hook_cfg(dict(
+            ...     type='EfficientTrainHook', preset='et', check_model=False))
+            >>> resolver.preset, resolver.low_frequency
+            ('et', 'downsample')
+        """
+        names = inspect.signature(cls).parameters
+        return cls(
+            log=log, **{k: v
+                        for k, v in hook_cfg.items() if k in names})
+
+    def resolve(self, pipelines: Sequence[Any],
+                recipe_epochs: int) -> ResolvedCurriculum:
+        """Build the plan for the given train pipelines, inserting the
+        low-frequency step where none is present.
+
+        Args:
+            pipelines (list[Compose]): the live train pipelines (one per
+                leaf dataset); edited in place.
+            recipe_epochs (int): the recipe's ``train_cfg.max_epochs``.
+
+        Returns:
+            ResolvedCurriculum: the plan, the transforms each stage drives
+            and the preset's scheduled transforms the pipeline lacks.
+
+        Raises ``ValueError`` naming the offending value and key for every
+        problem that would otherwise surface during training.
+        """
+        self._prepare_low_frequency(pipelines)
+        full_size = train_size(pipelines[0], self.full_size)
+        mode, stages, from_preset = stage_table(self.preset, self.stages,
+                                                self.mode, full_size,
+                                                self.size_divisor)
+        key = f'preset {self.preset!r}' if from_preset else \
+            'EfficientTrainHook.stages'
+        types = []
+        for stage in stages:
+            types += [t for t in stage.params if t not in types]
+        present = {
+            type_name: [
+                find_transforms(p, lambda t: type(t).__name__ == type_name)
+                for p in pipelines
+            ]
+            for type_name in types
+        }
+        dropped = [t for t in types if not any(present[t])]
+        if dropped and not from_preset:
+            raise ValueError(
+                f'{key} schedules {dropped[0]!r}, which is not in the train '
+                'pipeline (train_dataloader.dataset.pipeline): add it to '
+                'the pipeline or remove it from the stage params')
+        # A preset's schedule for a transform the recipe lacks is off.
+        stages = [
+            Stage(s.share, s.size,
+                  {t: p
+                   for t, p in s.params.items() if t not in dropped})
+            for s in stages
+        ]
+        plan = build_plan(stages, mode, recipe_epochs, full_size,
+                          self.budget, self.size_divisor)
+
+        targets = []
+        for index, pipeline in enumerate(pipelines):
+            pipeline_targets = [
+                (transform, [{'size': s.size} for s in stages])
+                for transform in find_transforms(
+                    pipeline, lambda t: isinstance(t, LowFrequencyTransform))
+            ]
+            for type_name in types:
+                if type_name in dropped:
+                    continue
+                for transform in present[type_name][index]:
+                    pipeline_targets.append(
+                        (transform,
+                         values_per_stage(transform, type_name, stages,
+                                          key)))
+            targets.append((pipeline, pipeline_targets))
+        return ResolvedCurriculum(plan, targets, dropped)
+
+    def low_frequency_step(self) -> LowFrequencyTransform:
+        """A new per-image low-frequency transform of this kind: Lanczos
+        (or ``interpolation``) down-sampling for ``'downsample'``, the exact
+        Fourier crop otherwise (``'device'`` applies the same crop to the
+        whole batch).
+
+        Example:
+            >>> resolver = CurriculumResolver(low_frequency='fourier')
+            >>> resolver.low_frequency_step()
+            FourierCrop(size=None)
+        """
+        if self.low_frequency == 'downsample':
+            return LowFrequencyDownsample(interpolation=self.interpolation)
+        return FourierCrop()
+
+    def _prepare_low_frequency(self, pipelines):
+        existing = [
+            t for p in pipelines for t in iter_transforms(p)
+            if isinstance(t, LowFrequencyTransform)
+        ]
+        if self.low_frequency == 'device':
+            if existing:
+                raise ValueError(
+                    "EfficientTrainHook.low_frequency='device' crops the "
+                    'batch on the device, but the train pipeline already has '
+                    f'{existing[0]!r}: remove it or choose another '
+                    'low_frequency')
+            return
+        if existing:
+            self.log(f'using the low-frequency step of the train pipeline: '
+                     f'{existing[0]!r}')
+            return
+        for pipeline in pipelines:
+            points = insertion_points(pipeline)
+            if not points:
+                raise ValueError(
+                    'the train pipeline (train_dataloader.dataset.pipeline) '
+                    'has no place for the low-frequency step: it is inserted '
+                    'before RandomErasing/PackInputs, or at the end of each '
+                    'MultiView view. Add LowFrequencyDownsample or '
+                    'FourierCrop to the pipeline yourself.')
+            for view, index in points:
+                step = self.low_frequency_step()
+                before = view.transforms[index] if index < len(
+                    view.transforms) else None
+                view.transforms.insert(index, step)
+                where = (f'before {type(before).__name__}'
+                         if before is not None else 'at the end of a view')
+                self.log(f'inserted {step!r} into the train pipeline '
+                         f'{where}')
+
+
+def values_per_stage(transform: Any, type_name: str, stages: Sequence[Stage],
+                     key: str) -> List[Dict[str, Any]]:
+    """Each stage's parameter values for one transform; an unset value
+    carries over from the previous stage (the transform's own value before
+    the first).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> stages = [Stage(0.5, 8, {'RandAugment': {'magnitude_level': 3}}),
+        ...           Stage(0.5, 16)]
+        >>> values_per_stage(SimpleNamespace(magnitude_level=9),
+        ...                  'RandAugment', stages, 'stages')
+        [{'magnitude_level': 3}, {'magnitude_level': 3}]
+    """
+    current: Dict[str, Any] = {}
+    for stage in stages:
+        for name in stage.params.get(type_name, {}):
+            if not hasattr(transform, name):
+                raise ValueError(
+                    f'{key} sets {type_name}.{name}, but {type_name} has '
+                    f'no parameter {name!r}')
+            current.setdefault(name, getattr(transform, name))
+    values = []
+    for stage in stages:
+        current = {**current, **stage.params.get(type_name, {})}
+        values.append(dict(current))
+    return values

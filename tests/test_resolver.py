@@ -1,0 +1,163 @@
+"""CurriculumResolver without a Runner: real MMPretrain transforms in real
+Compose pipelines, resolved into plans, driven on a real photo."""
+import numpy as np
+import pytest
+from mmcv.transforms import Compose
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from PIL import Image
+from skimage import data as skdata
+
+from conftest import ROOT
+from etpp_mm.analysis import curriculum_of_config
+from etpp_mm.hooks import CurriculumResolver, EfficientTrainHook
+from etpp_mm.hooks.resolver import train_size
+from etpp_mm.transforms import (CurriculumStageSync, FourierCrop,
+                                LowFrequencyDownsample, SharedStageIndex)
+
+RECIPE = f'{ROOT}/configs/fashion_mnist/resnet18-w8_etpp-b10_1xb128_fmnist.py'
+
+
+def pipeline(*steps):
+    init_default_scope('mmpretrain')
+    return Compose(list(steps) + [dict(type='PackInputs')])
+
+
+def image(size=64):
+    return np.asarray(Image.fromarray(skdata.astronaut()).resize(
+        (size, size)))
+
+
+def test_plan_and_targets_drive_a_real_pipeline():
+    messages = []
+    train = pipeline(
+        dict(type='RandomResizedCrop', scale=64, backend='pillow'),
+        dict(type='RandAugment', policies='timm_increasing', num_policies=2,
+             total_level=10, magnitude_level=9))
+    resolver = CurriculumResolver(
+        stages=[dict(share=0.5, size=32,
+                     params={'RandAugment': {'magnitude_level': 2}}),
+                dict(share=0.5, size=(48, 64))],
+        budget=6, log=messages.append)
+    resolved = resolver.resolve([train], recipe_epochs=10)
+    plan = resolved.plan
+    assert plan.full_size == (64, 64)
+    assert [(s.size, s.epochs) for s in plan.stages] == [((32, 32), 12),
+                                                         ((48, 64), 4)]
+    names = [type(t).__name__ for t in train.transforms]
+    assert names == ['RandomResizedCrop', 'RandAugment',
+                     'LowFrequencyDownsample', 'PackInputs']
+    assert messages == [
+        'inserted LowFrequencyDownsample(size=None, '
+        "interpolation='lanczos') into the train pipeline before PackInputs"
+    ]
+    [(driven, targets)] = resolved.targets
+    assert driven is train
+    values = {type(t).__name__: v for t, v in targets}
+    # The second stage sets nothing: RandAugment keeps stage 1's magnitude.
+    assert values['RandAugment'] == [{'magnitude_level': 2}] * 2
+    assert values['LowFrequencyDownsample'] == [{'size': (32, 32)},
+                                                {'size': (48, 64)}]
+
+    index = SharedStageIndex(0)
+    train.transforms.insert(0, CurriculumStageSync(index, targets))
+    assert train(dict(img=image()))['inputs'].shape[-2:] == (32, 32)
+    assert train.transforms[2].magnitude_level == 2
+    index.set(1)
+    assert train(dict(img=image()))['inputs'].shape[-2:] == (48, 64)
+
+
+def test_existing_step_is_kept_and_logged():
+    messages = []
+    train = pipeline(dict(type='RandomCrop', crop_size=28),
+                     dict(type='FourierCrop'))
+    resolver = CurriculumResolver(preset='et', log=messages.append)
+    resolved = resolver.resolve([train], recipe_epochs=4)
+    assert sum(isinstance(t, FourierCrop) for t in train.transforms) == 1
+    assert messages[0].startswith('using the low-frequency step')
+    # RandAugment is scheduled by the preset but missing: off, not an error
+    assert resolved.dropped == ['RandAugment']
+
+
+@pytest.mark.parametrize('kind, expected', [('downsample',
+                                             LowFrequencyDownsample),
+                                            ('fourier', FourierCrop),
+                                            ('device', FourierCrop)])
+def test_low_frequency_step_of_each_kind(kind, expected):
+    step = CurriculumResolver(low_frequency=kind,
+                              interpolation='bicubic').low_frequency_step()
+    assert type(step) is expected
+    out = step(dict(img=image(64)))
+    assert out['img'].shape == (64, 64, 3)  # size None: untouched
+    step.size = 24
+    assert step(dict(img=image(64)))['img'].shape == (24, 24, 3)
+
+
+def test_device_mode_inserts_nothing_and_refuses_a_pipeline_step():
+    train = pipeline(dict(type='RandomCrop', crop_size=28))
+    CurriculumResolver(low_frequency='device').resolve([train], 4)
+    assert [type(t).__name__ for t in train.transforms] == [
+        'RandomCrop', 'PackInputs'
+    ]
+    with pytest.raises(ValueError, match="low_frequency='device'"):
+        CurriculumResolver(low_frequency='device').resolve(
+            [pipeline(dict(type='RandomCrop', crop_size=28),
+                      dict(type='FourierCrop'))], 4)
+
+
+@pytest.mark.parametrize('kwargs, words', [
+    (dict(preset='nope'), ['nope', 'EfficientTrainHook.preset']),
+    (dict(low_frequency='fft'), ['fft', 'EfficientTrainHook.low_frequency']),
+    (dict(size_divisor=0), ['EfficientTrainHook.size_divisor', '0']),
+    (dict(size_divisor=True), ['EfficientTrainHook.size_divisor', 'True']),
+    (dict(budget=-1), ['EfficientTrainHook.budget', '-1']),
+    (dict(full_size=(28, 28, 3)), ['EfficientTrainHook.full_size']),
+    (dict(stages=[dict(share=1, size=28, speed=2)]), ['speed']),
+])
+def test_bad_arguments_fail_on_construction(kwargs, words):
+    with pytest.raises((TypeError, ValueError)) as info:
+        CurriculumResolver(**kwargs)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_pipeline_problems_fail_in_resolve():
+    stages = [dict(share=0.5, size=12,
+                   params={'RandAugment': {'magnitude_level': 1}}),
+              dict(share=0.5, size=28)]
+    with pytest.raises(ValueError, match="schedules 'RandAugment'"):
+        CurriculumResolver(stages=stages).resolve(
+            [pipeline(dict(type='RandomCrop', crop_size=28))], 4)
+    with pytest.raises(ValueError, match='set EfficientTrainHook.full_size'):
+        CurriculumResolver(preset='et').resolve(
+            [pipeline(dict(type='RandomFlip', prob=0.5))], 4)
+
+
+def test_train_size_rule():
+    crop = pipeline(dict(type='RandomResizedCrop', scale=(24, 32)))
+    assert train_size(crop) == (24, 32)  # MMPretrain's crop scale: (h, w)
+    assert train_size(crop, 28) == (28, 28)  # a given size wins
+    with pytest.raises(ValueError, match='set --full-size'):
+        train_size(pipeline(), key='--full-size')
+    with pytest.raises(ValueError, match='--full-size must be positive'):
+        train_size(crop, (0, 4), key='--full-size')
+
+
+def test_hook_and_config_give_the_resolver_plan():
+    """The hook and the analysis tools share one resolution."""
+    cfg = Config.fromfile(RECIPE)
+    hook_cfg = dict(next(h for h in cfg.custom_hooks
+                         if h['type'] == 'EfficientTrainHook'))
+    hook_cfg.pop('type')
+    resolver = CurriculumResolver.from_hook_cfg(hook_cfg)
+    expected = resolver.resolve(
+        [Compose(cfg.train_dataloader.dataset.pipeline)],
+        cfg.train_cfg.max_epochs).plan
+    from_config = curriculum_of_config(cfg, iters_per_epoch=10)
+    assert from_config.plan == expected
+    assert isinstance(from_config.resolver, CurriculumResolver)
+    hook = EfficientTrainHook(**hook_cfg)
+    from_hook = hook.resolve(
+        [Compose(cfg.train_dataloader.dataset.pipeline)],
+        cfg.train_cfg.max_epochs).plan
+    assert from_hook == expected
