@@ -74,15 +74,19 @@ def iters_per_epoch_of(cfg: Config) -> int:
     return len(dataset) // batch if drop_last else -(-len(dataset) // batch)
 
 
-def lr_at_recipe_steps(cfg: Config, steps: List[int],
-                       iters_per_epoch: int) -> List[float]:
-    """The recipe's LR (first param group) after each of ``steps`` recipe
-    iterations, replaying its schedulers on a stand-in model."""
-    model = torch.nn.Linear(1, 1)
+def plain_optim_wrapper_cfg(cfg: Config) -> dict:
+    """The recipe's optimizer in a plain ``OptimWrapper``: LR curves and
+    CPU timings do not depend on mixed precision, and ``AmpOptimWrapper``
+    refuses to build without a GPU.
+
+    Example:
+        >>> cfg = Config(dict(optim_wrapper=dict(
+        ...     type='AmpOptimWrapper', optimizer=dict(type='SGD', lr=0.1))))
+        >>> plain_optim_wrapper_cfg(cfg)
+        {'type': 'OptimWrapper', 'optimizer': {'type': 'SGD', 'lr': 0.1}}
+    """
     recipe_wrapper = copy.deepcopy(dict(cfg.optim_wrapper))
-    # A plain wrapper: the LR curve does not depend on mixed precision
-    # (AmpOptimWrapper refuses to build without a GPU).
-    wrapper_cfg = dict(
+    return dict(
         type='OptimWrapper',
         optimizer=recipe_wrapper['optimizer'],
         **{
@@ -90,7 +94,14 @@ def lr_at_recipe_steps(cfg: Config, steps: List[int],
             for key in ('constructor', 'paramwise_cfg')
             if key in recipe_wrapper
         })
-    optim_wrapper = build_optim_wrapper(model, wrapper_cfg)
+
+
+def lr_at_recipe_steps(cfg: Config, steps: List[int],
+                       iters_per_epoch: int) -> List[float]:
+    """The recipe's LR (first param group) after each of ``steps`` recipe
+    iterations, replaying its schedulers on a stand-in model."""
+    model = torch.nn.Linear(1, 1)
+    optim_wrapper = build_optim_wrapper(model, plain_optim_wrapper_cfg(cfg))
     max_epochs = cfg.train_cfg.max_epochs
     scheduler_cfgs = cfg.get('param_scheduler', None) or []
     if isinstance(scheduler_cfgs, dict):
