@@ -258,11 +258,10 @@ class CurriculumResolver:
 
         Example:
             >>> CurriculumResolver(augment_at='stage').describe_order()
-            "augment_at='stage': the steps after the resize run at the stage size"
+            "augment_at='stage': later steps run at the stage size"
         """
         if self.augment_at == 'stage':
-            return ("augment_at='stage': the steps after the resize run at "
-                    'the stage size')
+            return "augment_at='stage': later steps run at the stage size"
         return ("augment_at='full' (the papers' order): augmentation at the "
                 'full size, then the low-frequency step')
 
