@@ -92,7 +92,8 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
         0.0
     """
     err = np.mean((a.astype(np.float64) - b.astype(np.float64))**2)
-    return float('inf') if err == 0 else 10 * np.log10(255.0**2 / err)
+    return float('inf') if err == 0 else float(
+        10 * np.log10(255.0**2 / err))
 
 
 def _run(pipeline: Callable, samples: Sequence[dict],
