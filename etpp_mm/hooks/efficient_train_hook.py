@@ -72,6 +72,15 @@ class EfficientTrainHook(Hook):
             the data preprocessor, before Mixup/CutMix).
         interpolation (str): filter of ``'downsample'``. Defaults to
             ``'lanczos'``.
+        augment_at (str): ``'full'`` (default, the papers' order): the
+            recipe's augmentations run at the full size and the
+            low-frequency step shrinks their result before packing.
+            ``'stage'``: the recipe's resized crop outputs the stage size
+            itself (same crop box, Lanczos), or the low-frequency step
+            follows the last fixed-size crop/resize, so every later step
+            runs at the stage size; pixel-sized parameters of later steps
+            (``RandomCrop`` padding, ``Cutout`` sizes) scale with the stage.
+            See docs/data_path.md.
         drop_path_reference_budget (float, optional): ``'etpp'`` only:
             scale every drop-path rate of the model by
             ``budget / drop_path_reference_budget``, the papers' rule with
@@ -111,12 +120,14 @@ class EfficientTrainHook(Hook):
                  size_divisor: int = 1,
                  low_frequency: str = 'downsample',
                  interpolation: str = 'lanczos',
+                 augment_at: str = 'full',
                  drop_path_reference_budget: Optional[float] = None,
                  replay: Optional[dict] = None,
                  check_model: bool = True):
         self.resolver = CurriculumResolver(
             preset, stages, mode, budget, full_size, size_divisor,
-            low_frequency, interpolation, log=self._log)
+            low_frequency, interpolation, log=self._log,
+            augment_at=augment_at)
         if drop_path_reference_budget is not None:
             check_budget(
                 drop_path_reference_budget,
@@ -184,7 +195,8 @@ class EfficientTrainHook(Hook):
             loop._max_iters = plan.total_epochs * self.clock.iters_per_epoch
             self.clock.wrap(runner.param_schedulers)
         self._log('EfficientTrain curriculum:\n' +
-                  format_plan(plan, self.clock.iters_per_epoch))
+                  format_plan(plan, self.clock.iters_per_epoch) + '\n' +
+                  self.resolver.describe_order())
 
     def _scale_drop_path(self, runner):
         if self.plan.mode != 'etpp':

@@ -116,7 +116,8 @@ def _size_of(transform: Any) -> Optional[Tuple[int, int]]:
         value = tuple(int(v) for v in value)
         return value if order == 'hw' else (value[1], value[0])
 
-    if name in ('RandomResizedCrop', 'EfficientNetRandomCrop'):
+    if name in ('RandomResizedCrop', 'EfficientNetRandomCrop',
+                'LoadImageAndRandomResizedCrop'):
         return pair(transform.scale)
     if name in ('RandomCrop', 'EfficientNetCenterCrop'):
         return pair(transform.crop_size)

@@ -18,6 +18,7 @@ from etpp_mm.transforms import (FourierCrop, LowFrequencyDownsample,
                                 LowFrequencyTransform)
 from .pipeline import (find_transforms, infer_train_size, insertion_points,
                        iter_transforms)
+from .stage_sizing import AUGMENT_ORDERS, StageSizing
 
 LOW_FREQUENCY_MODES = ('downsample', 'fourier', 'device')
 
@@ -79,7 +80,7 @@ class CurriculumResolver:
 
     Args:
         preset, stages, mode, budget, full_size, size_divisor,
-        low_frequency, interpolation: as in
+        low_frequency, interpolation, augment_at: as in
             :class:`~etpp_mm.hooks.EfficientTrainHook`.
         log (callable): called with each message on what resolution did to
             the pipelines (e.g. ``runner.logger.info`` or ``print``).
@@ -109,7 +110,8 @@ class CurriculumResolver:
                  size_divisor: int = 1,
                  low_frequency: str = 'downsample',
                  interpolation: str = 'lanczos',
-                 log: Callable[[str], Any] = quiet):
+                 log: Callable[[str], Any] = quiet,
+                 augment_at: str = 'full'):
         if preset is None and stages is None:
             preset = 'etpp'
         if preset is not None:
@@ -122,6 +124,15 @@ class CurriculumResolver:
             raise ValueError(
                 f'EfficientTrainHook.low_frequency={low_frequency!r}: choose '
                 f'one of {list(LOW_FREQUENCY_MODES)}')
+        if augment_at not in AUGMENT_ORDERS:
+            raise ValueError(
+                f'EfficientTrainHook.augment_at={augment_at!r}: choose one '
+                f'of {list(AUGMENT_ORDERS)}')
+        if augment_at == 'stage' and low_frequency == 'device':
+            raise ValueError(
+                "EfficientTrainHook.augment_at='stage' shrinks images in the "
+                "data pipeline, low_frequency='device' on the device: set "
+                "augment_at='full' or another low_frequency")
         if isinstance(size_divisor, bool) or not isinstance(
                 size_divisor, int) or size_divisor <= 0:
             raise ValueError('EfficientTrainHook.size_divisor must be a '
@@ -135,7 +146,9 @@ class CurriculumResolver:
         self.size_divisor = size_divisor
         self.low_frequency = low_frequency
         self.interpolation = interpolation
+        self.augment_at = augment_at
         self.log = log
+        self._sizing: Optional[StageSizing] = None
 
     @classmethod
     def from_hook_cfg(cls, hook_cfg: dict,
@@ -219,6 +232,9 @@ class CurriculumResolver:
                         (transform,
                          values_per_stage(transform, type_name, stages,
                                           key)))
+            if self._sizing is not None:
+                pipeline_targets += self._sizing.targets(
+                    index, [s.size for s in stages], full_size)
             targets.append((pipeline, pipeline_targets))
         return ResolvedCurriculum(plan, targets, dropped)
 
@@ -237,7 +253,20 @@ class CurriculumResolver:
             return LowFrequencyDownsample(interpolation=self.interpolation)
         return FourierCrop()
 
+    def describe_order(self) -> str:
+        """One line on where augmentation runs, for the plan's log.
+
+        Example:
+            >>> CurriculumResolver(augment_at='stage').describe_order()
+            "augment_at='stage': later steps run at the stage size"
+        """
+        if self.augment_at == 'stage':
+            return "augment_at='stage': later steps run at the stage size"
+        return ("augment_at='full' (the papers' order): augmentation at the "
+                'full size, then the low-frequency step')
+
     def _prepare_low_frequency(self, pipelines):
+        self._sizing = None
         existing = [
             t for p in pipelines for t in iter_transforms(p)
             if isinstance(t, LowFrequencyTransform)
@@ -250,6 +279,11 @@ class CurriculumResolver:
                     f'{existing[0]!r}: remove it or choose another '
                     'low_frequency')
             return
+        if existing and self.augment_at == 'stage':
+            raise ValueError(
+                "EfficientTrainHook.augment_at='stage' places the "
+                'low-frequency step itself, but the train pipeline already '
+                f'has {existing[0]!r}: remove it or set augment_at=\'full\'')
         if existing:
             self.log(f'using the low-frequency step of the train pipeline: '
                      f'{existing[0]!r}')
@@ -263,6 +297,12 @@ class CurriculumResolver:
                     'before RandomErasing/PackInputs, or at the end of each '
                     'MultiView view. Add LowFrequencyDownsample or '
                     'FourierCrop to the pipeline yourself.')
+            if self.augment_at == 'stage':
+                if self._sizing is None:
+                    self._sizing = StageSizing(self.low_frequency_step,
+                                               self.log)
+                self._sizing.prepare(pipeline, points)
+                continue
             for view, index in points:
                 step = self.low_frequency_step()
                 before = view.transforms[index] if index < len(

@@ -220,7 +220,9 @@ def pillow_lanczos(img: np.ndarray,
             img.ndim == 3 and img.shape[2] != 3):
         return resize_unchecked(img, h, w, box)
     from PIL import Image
-    return np.asarray(
+    # np.array, not asarray: a view of PIL's buffer is read-only and later
+    # in-place steps (RandomErasing, Cutout) write into the image.
+    return np.array(
         Image.fromarray(img).resize((w, h), Image.Resampling.LANCZOS,
                                     box=box))
 

@@ -34,7 +34,10 @@ class LoadImageAndRandomResizedCrop(RandomResizedCrop):
     sub-pixel precision (divided by the factor) and resampled with Pillow's
     Lanczos over that region (:func:`etpp_mm.ops.lanczos.pillow_lanczos`).
     At factor 1 the output equals the two-transform path's (with
-    ``backend='pillow', interpolation='lanczos'``) bit for bit. Other
+    ``backend='pillow', interpolation='lanczos'``) bit for bit. With
+    another ``interpolation``/``backend`` the image is decoded at full size
+    and resized by ``mmcv.imresize`` exactly as ``RandomResizedCrop`` does
+    (a curriculum keeps the recipe's filter at full size). Other
     formats, and JPEGs with an EXIF rotation, are decoded at full size as
     ``LoadImageFromFile`` does, then cropped the same way.
 
@@ -60,6 +63,10 @@ class LoadImageAndRandomResizedCrop(RandomResizedCrop):
             ``LoadImageFromFile``. Defaults to ``'color'``.
         backend_args (dict, optional): File backend arguments of
             ``mmengine.fileio.get``. Defaults to None.
+        interpolation (str): As ``RandomResizedCrop``; only ``'lanczos'``
+            with ``backend='pillow'`` allows reduced decoding. Defaults to
+            ``'lanczos'``.
+        backend (str): As ``RandomResizedCrop``. Defaults to ``'pillow'``.
 
     Examples:
         >>> import os, tempfile
@@ -83,15 +90,17 @@ class LoadImageAndRandomResizedCrop(RandomResizedCrop):
                  aspect_ratio_range=(3. / 4., 4. / 3.),
                  max_attempts: int = 10,
                  color_type: str = 'color',
-                 backend_args: Optional[dict] = None):
+                 backend_args: Optional[dict] = None,
+                 interpolation: str = 'lanczos',
+                 backend: str = 'pillow'):
         to_size_pair(scale, f'{type(self).__name__}.scale')
         super().__init__(
             scale,
             crop_ratio_range=crop_ratio_range,
             aspect_ratio_range=aspect_ratio_range,
             max_attempts=max_attempts,
-            interpolation='lanczos',
-            backend='pillow')
+            interpolation=interpolation,
+            backend=backend)
         if color_type not in COLOR_TYPES:
             raise ValueError(
                 f'{type(self).__name__}: color_type={color_type!r} is not '
@@ -123,9 +132,16 @@ class LoadImageAndRandomResizedCrop(RandomResizedCrop):
             # stands for the image without allocating it.
             box = self.rand_crop_params(np.broadcast_to(np.uint8(0), ori_hw))
             top, left, bh, bw = box
-            factor = choose_reduction(box, (out_h, out_w))
+            if self._lanczos():
+                factor = choose_reduction(box, (out_h, out_w))
             img = decode_jpeg(buf, factor, self.color_type)
-        if factor == 1:
+        if not self._lanczos():
+            crop = img[top:top + bh, left:left + bw]
+            img = mmcv.imresize(
+                crop, (out_w, out_h),
+                interpolation=self.interpolation,
+                backend=self.backend)
+        elif factor == 1:
             crop = img[top:top + bh, left:left + bw]
             img = pillow_lanczos(np.ascontiguousarray(crop), out_h, out_w)
         else:
@@ -138,9 +154,14 @@ class LoadImageAndRandomResizedCrop(RandomResizedCrop):
         results['ori_shape'] = tuple(ori_hw)
         return results
 
+    def _lanczos(self) -> bool:
+        return (self.interpolation, self.backend) == ('lanczos', 'pillow')
+
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(scale={self.scale}, '
                 f'crop_ratio_range={self.crop_ratio_range}, '
                 f'aspect_ratio_range={self.aspect_ratio_range}, '
                 f'max_attempts={self.max_attempts}, '
-                f'color_type={self.color_type!r})')
+                f'color_type={self.color_type!r}, '
+                f'interpolation={self.interpolation!r}, '
+                f'backend={self.backend!r})')
