@@ -301,3 +301,41 @@ def test_plan_tool_on_an_imagenet_recipe():
         ['python', 'tools/analysis/print_curriculum.py', config], check=False)
     assert proc.returncode != 0
     assert '--iters-per-epoch N' in proc.stdout
+
+
+def _val_logs(runner, tmp_path):
+    log_dir = osp.join(str(tmp_path), runner.timestamp)
+    with open(osp.join(log_dir, f'{runner.timestamp}.log')) as f:
+        log = f.read()
+    with open(osp.join(log_dir, 'vis_data', 'scalars.json')) as f:
+        scalars = [json.loads(line) for line in f if line.strip()]
+    return log, [s for s in scalars if 'accuracy/top1' in s]
+
+
+def test_validation_at_each_stage_size(tmp_path, fmnist_root):
+    cfg = tiny_cfg(tmp_path, fmnist_root)
+    cfg.train_cfg.val_interval = 1
+    hook_cfg(cfg)['validation'] = 'stage_size'
+    cfg.val_dataloader.num_workers = 1  # the stage reaches val workers
+    cfg.val_dataloader.persistent_workers = True
+    runner = run(cfg)
+    _, val_sizes = load_probe(tmp_path)
+    assert val_sizes == [[s, s] for s in TINY_EPOCH_SIZES]
+    log, vals = _val_logs(runner, tmp_path)
+    assert [v['curriculum/val_size'] for v in vals] == TINY_EPOCH_SIZES
+    assert 'validation at 12x12 (curriculum stage 1/3)' in log
+    assert 'validation at 20x20 (curriculum stage 2/3)' in log
+    assert 'validation at 28x28 (curriculum stage 3/3)' in log
+
+
+def test_validation_only_once_at_full_size(tmp_path, fmnist_root):
+    cfg = tiny_cfg(tmp_path, fmnist_root)
+    cfg.train_cfg.val_interval = 1
+    hook_cfg(cfg)['validation'] = 'full_size_only'
+    runner = run(cfg)
+    _, val_sizes = load_probe(tmp_path)
+    assert val_sizes == [[28, 28], [28, 28]]  # epochs 9 and 10
+    log, vals = _val_logs(runner, tmp_path)
+    assert 'validation from epoch 9 on' in log
+    assert [v['step'] for v in vals] == [9, 10]
+    assert [v['curriculum/val_size'] for v in vals] == [28, 28]

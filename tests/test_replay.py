@@ -400,3 +400,84 @@ def test_factors_for_sizes_the_plan_lacks_are_refused():
         'sizes')
     with pytest.raises(ValueError, match="positive ints or 'auto'"):
         replay_factors('fast', [12])
+
+
+def test_resume_restores_replay_counters(tmp_path, fmnist_root):
+    whole = train(TINY, tmp_path / 'whole', *REPLAY).stdout
+    parts = tmp_path / 'parts'
+    train(osp.join(CONFIGS, 'fmnist_tiny_interrupted.py'), parts, *REPLAY,
+          check=False)
+    resumed = train(TINY, parts, '--resume', *REPLAY).stdout
+    summary = 'replay: 18 batches loaded, 22 replayed'
+    assert summary in whole and summary in resumed  # counted across parts
+    state = torch.load(
+        osp.join(str(parts), 'epoch_10.pth'),
+        map_location='cpu')['efficient_train_replay']
+    assert (state['loaded_batches'], state['replayed_batches']) == (18, 22)
+
+
+AUTO_REPLAY = [
+    '--cfg-options', 'custom_hooks.0.replay.factors=auto',
+    'custom_hooks.0.replay.buffer_samples=32',
+    'custom_hooks.0.replay.max_factor=2', 'custom_hooks.0.replay.auto_iters=3'
+]
+CHOICE = re.compile(r'stage (\d) \((\d+)x\d+\): replay x(\d): loader '
+                    r'[\d.]+ batches/s, model [\d.]+ batches/s')
+
+
+def test_auto_factors_are_chosen_once_across_a_resume(tmp_path, fmnist_root):
+    # interrupted in epoch 3 (stage 1), after stage 1's choice
+    first = train(
+        osp.join(CONFIGS, 'fmnist_tiny_interrupted.py'),
+        tmp_path,
+        *AUTO_REPLAY,
+        'custom_hooks.2.at_iter=10',
+        check=False).stdout
+    assert 'interrupted before iteration 10' in first
+    assert 'replay auto' in first  # stage 1 announced before its choice
+    chosen = CHOICE.findall(first)
+    assert [c[:2] for c in chosen] == [('1', '12')]
+    factor = int(chosen[0][2])
+    assert 1 <= factor <= 2
+    state = torch.load(
+        osp.join(str(tmp_path), 'epoch_2.pth'),
+        map_location='cpu')['efficient_train_replay']
+    assert state['decided'] == {0: factor}
+
+    resumed = train(TINY, tmp_path, '--resume', *AUTO_REPLAY).stdout
+    assert (f'resumed with the chosen factors stage 1 (12x12) x{factor}'
+            in resumed)
+    assert f'size 12x12, StampLevel.level=0, replay x{factor}' in resumed \
+        or factor == 1
+    # stage 1 is not measured again; stages 2 and 3 are, once each
+    assert [c[:2] for c in CHOICE.findall(resumed)] == [('2', '20'),
+                                                        ('3', '28')]
+    loaded, replayed = map(
+        int,
+        re.search(r'replay: (\d+) batches loaded, (\d+) replayed',
+                  resumed).groups())
+    assert loaded + replayed == 40  # every iteration of the whole run
+    assert f"'auto' chose stage 1 (12x12) x{factor}" in resumed
+
+
+LOW_FD_TRAINING = '''
+ulimit -n 1024 && exec {python} {train} {config} --work-dir {work_dir} \
+--cfg-options custom_hooks.0.replay.factors=2 \
+custom_hooks.0.replay.buffer_samples=1920 train_dataloader.num_workers=2 \
+train_dataloader.persistent_workers=True train_dataloader.batch_size=64 \
+train_dataloader.dataset.indices=2048
+'''
+
+
+def test_training_with_replay_and_workers_under_a_low_descriptor_limit(
+        tmp_path, fmnist_root):
+    command = LOW_FD_TRAINING.format(
+        python=sys.executable,
+        train=osp.join(ROOT, 'tools', 'train.py'),
+        config=TINY,
+        work_dir=tmp_path)
+    proc = run_tool(['bash', '-c', command], env={'OMP_NUM_THREADS': '1'})
+    # 32 iterations per epoch over 10 epochs, every other one loaded
+    assert 'replay: 160 batches loaded, 160 replayed' in proc.stdout
+    records, _ = load_probe(tmp_path)
+    assert sorted(records) == list(range(320))

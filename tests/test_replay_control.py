@@ -104,3 +104,38 @@ def test_bad_replay_arguments(replay, words):
 def test_factors_that_do_not_fit_the_stages():
     with pytest.raises(ValueError, match='EfficientTrainHook.replay.factors'):
         ReplayControl(dict(factors=[2, 1], buffer_samples=8), SIZES)
+
+
+def test_auto_stages_count_in_the_memory_check_and_name_their_choice(
+        fmnist_root):
+    dataset = loader(fmnist_root).dataset
+    messages = []
+    control = ReplayControl(
+        dict(factors={12: 1, 20: 'auto'}, buffer_samples=8, max_factor=3,
+             auto_iters=2), SIZES, log=messages.append)
+    assert control.factors == [1, 1, 'auto', 1]
+    made = []
+
+    def make_sample(stage):
+        made.append(stage)
+        return dataset[0]
+
+    control.check_memory(make_sample, processes=1, memory_bytes=2**30)
+    assert made == [2]  # the 'auto' stage may replay
+    train = control.wrap(loader(fmnist_root), seed=0)
+    assert "'auto' measures a stage's first 2 iterations" in messages[-1]
+    assert train.max_factor == 3 and train.auto_iters == 2
+    assert control.stage_factor(2) == 'auto'
+    control.enter_stage(2, epoch=0)
+    list(train)  # 6 iterations: 2 measured, then the choice
+    assert control.stage_factor(2) == train.decided[2] == train.factor
+    assert messages[-1].startswith(
+        f'stage 3 (20x20): replay x{train.factor}: loader ')
+    assert f"'auto' chose stage 3 (20x20) x{train.factor}" in \
+        control.summary()
+
+
+@pytest.mark.parametrize('key', ['max_factor', 'auto_iters'])
+def test_bad_auto_settings(key):
+    with pytest.raises(ValueError, match=f'replay.{key} must be a positive'):
+        check_replay_cfg({'factors': 'auto', 'buffer_samples': 8, key: 0})

@@ -161,3 +161,49 @@ def test_hook_and_config_give_the_resolver_plan():
         [Compose(cfg.train_dataloader.dataset.pipeline)],
         cfg.train_cfg.max_epochs).plan
     assert from_hook == expected
+
+
+def _randaugment(level):
+    return dict(type='RandAugment', policies='timm_increasing',
+                num_policies=2, total_level=10, magnitude_level=level)
+
+
+def test_preset_magnitudes_end_at_the_recipes_own():
+    messages = []
+    train = pipeline(dict(type='RandomResizedCrop', scale=64),
+                     _randaugment(7))
+    resolved = CurriculumResolver(preset='et', log=messages.append).resolve(
+        [train], recipe_epochs=10)
+    levels = [s.stage.params['RandAugment']['magnitude_level']
+              for s in resolved.plan.stages]
+    assert levels == [0.78, 2.33, 3.89, 5.44, 7]
+    assert "RandAugment magnitude scaled to the recipe's 7" in messages[-1]
+    # the live transform is driven with the same values
+    randaug = train.transforms[1]
+    (_, values), = [t for t in resolved.targets[0][1] if t[0] is randaug]
+    assert [v['magnitude_level'] for v in values] == levels
+    # the papers' absolute schedule
+    paper = CurriculumResolver(preset='et', magnitude='paper').resolve(
+        [pipeline(dict(type='RandomResizedCrop', scale=64),
+                  _randaugment(7))], recipe_epochs=10)
+    assert [s.stage.params['RandAugment']['magnitude_level']
+            for s in paper.plan.stages] == [1, 3, 5, 7, 9]
+    with pytest.raises(ValueError, match=r"magnitude='papers'.*'paper'"):
+        CurriculumResolver(magnitude='papers')
+
+
+@pytest.mark.parametrize('name, last', [
+    ('resnet50_etpp-b200_8xb256-rsb-a2_in1k.py', 7),
+    ('deit-small_etpp-deit-b200_4xb256_in1k.py', 9),
+    ('swin-tiny_etpp-b200_16xb64_in1k.py', 9),
+])
+def test_shipped_imagenet_plans_end_at_the_recipes_magnitude(name, last):
+    cfg = Config.fromfile(f'{ROOT}/configs/imagenet/{name}')
+    recipe = [t for t in cfg.train_dataloader.dataset.pipeline
+              if t['type'] == 'RandAugment'][0]['magnitude_level']
+    assert recipe == last  # MMPretrain's own recipe value
+    plan = curriculum_of_config(cfg, iters_per_epoch=10).plan
+    levels = [s.stage.params['RandAugment']['magnitude_level']
+              for s in plan.stages]
+    assert levels[0] == 0 and levels[-1] == last
+    assert levels == sorted(levels)

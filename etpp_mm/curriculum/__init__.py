@@ -8,8 +8,10 @@ from .clock import advance_schedulers
 from .flops import PlanCompute, StageCompute, plan_compute, sizes_of_plan
 from .plan import (MODES, CurriculumPlan, PlannedStage, Stage, build_plan,
                    check_budget, pixel_cost, recipe_step_at, validate_stages)
-from .presets import (PRESET_BASE_SIZE, PRESETS, check_preset, preset_stages,
-                      scale_size, stage_table, stages_from_dicts)
+from .presets import (PAPER_MAGNITUDE, PRESET_BASE_SIZE, PRESETS,
+                      check_preset, preset_stages, scale_magnitude,
+                      scale_magnitudes, scale_size, stage_table,
+                      stages_from_dicts)
 from .report import (describe_stage, format_plan, format_snippet,
                      format_trials, plan_rows, plan_totals)
 from .search import (SearchResult, SearchSpace, Trial, check_magnitudes,
@@ -30,5 +32,5 @@ __all__ = [
     'check_proxy', 'format_snippet', 'format_trials', 'greedy_search',
     'max_runs', 'monotone_schedules', 'schedule_name', 'schedule_stages',
     'schedule_with', 'search_space', 'split_indices', 'stage_candidates',
-    'stage_rows'
+    'stage_rows', 'PAPER_MAGNITUDE', 'scale_magnitude', 'scale_magnitudes'
 ]

@@ -3,7 +3,9 @@
 Preset sizes are given at 224 (the paper's ImageNet size) and scale with the
 recipe's own train size. RandAugment's ``magnitude_level`` is scheduled with
 them: ET uses 1, 3, 5, 7, 9 over five equal stages; ET++ uses the stage index
-0..9, one value per tenth of the compute budget.
+0..9, one value per tenth of the compute budget. The papers' recipes end at
+magnitude 9; :func:`scale_magnitudes` rescales a table so that it ends at a
+recipe's own magnitude instead (e.g. 7 for ResNet-50 RSB-A2).
 """
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -24,6 +26,49 @@ _PRESET_TABLES: Dict[str, Tuple[str, Tuple[int, ...], Tuple[int, ...]]] = {
                   tuple(range(10))),
 }
 PRESETS = tuple(_PRESET_TABLES)
+# The RandAugment magnitude the papers' recipes (and tables) end at.
+PAPER_MAGNITUDE = 9
+RANDAUGMENT_KEY = ('RandAugment', 'magnitude_level')
+
+
+def scale_magnitude(magnitude: float,
+                    recipe_magnitude: float,
+                    paper_magnitude: float = PAPER_MAGNITUDE) -> float:
+    """A preset's magnitude rescaled so that ``paper_magnitude`` becomes
+    ``recipe_magnitude``: ``m * recipe / paper``, an int where exact, else
+    rounded to 2 decimals (RandAugment maps float levels linearly).
+
+    Example:
+        >>> [scale_magnitude(m, 7) for m in (0, 1, 4, 9)]
+        [0, 0.78, 3.11, 7]
+        >>> [scale_magnitude(m, 9) for m in (1, 3, 9)]
+        [1, 3, 9]
+    """
+    scaled = round(magnitude * recipe_magnitude / paper_magnitude, 2)
+    return int(scaled) if scaled == int(scaled) else scaled
+
+
+def scale_magnitudes(stages: Sequence[Stage],
+                     recipe_magnitude: float) -> List[Stage]:
+    """``stages`` with every RandAugment ``magnitude_level`` rescaled by
+    :func:`scale_magnitude`, so that a preset ends at the recipe's
+    magnitude.
+
+    Example:
+        >>> _, stages = preset_stages('et', (224, 224))
+        >>> [s.params['RandAugment']['magnitude_level']
+        ...  for s in scale_magnitudes(stages, 7)]
+        [0.78, 2.33, 3.89, 5.44, 7]
+    """
+    type_name, name = RANDAUGMENT_KEY
+    scaled = []
+    for stage in stages:
+        params = {t: dict(p) for t, p in stage.params.items()}
+        if name in params.get(type_name, {}):
+            params[type_name][name] = scale_magnitude(params[type_name][name],
+                                                      recipe_magnitude)
+        scaled.append(Stage(stage.share, stage.size, params))
+    return scaled
 
 
 def scale_size(size_at_base: int,

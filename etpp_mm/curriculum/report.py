@@ -1,7 +1,7 @@
 """Tabulate a plan (what the hook logs and what the plan tool prints), a
 search's trials, and a searched schedule as a config."""
 import textwrap
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from .plan import CurriculumPlan
 from .search import Trial, schedule_name, stage_rows
@@ -193,7 +193,7 @@ def format_snippet(schedule: Sequence[int],
 
 
 def describe_stage(plan: CurriculumPlan, index: int,
-                   replay_factor: int = 1) -> str:
+                   replay_factor: Union[int, str] = 1) -> str:
     """One line on stage ``index``: where it starts, its size and params.
 
     Example:
@@ -209,7 +209,9 @@ def describe_stage(plan: CurriculumPlan, index: int,
         f'{t}.{k}={v}' for t, p in stage.stage.params.items()
         for k, v in p.items()
     ]
-    if replay_factor > 1:
+    if replay_factor == 'auto':  # chosen once the stage is measured
+        params.append('replay auto')
+    elif replay_factor > 1:
         params.append(f'replay x{replay_factor}')
     compute = plan.compute_fraction(stage.begin_epoch)
     return (f'curriculum stage {index + 1}/{len(plan.stages)} from epoch '

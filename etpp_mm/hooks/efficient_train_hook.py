@@ -1,10 +1,9 @@
 """EfficientTrainHook: the EfficientTrain++ curriculum for any MMPretrain
 recipe.
 
-A thin adapter: the stage tables, epoch plan and compute arithmetic live in
-:mod:`etpp_mm.curriculum`; the plan is resolved by :mod:`.resolver`, the
-recipe's schedulers follow compute through :mod:`.compute_clock` and data
-replay is :mod:`.replay_control`. This hook applies them to a runner.
+A thin adapter applying to a runner :mod:`etpp_mm.curriculum` (stage tables,
+epoch plan, compute), :mod:`.resolver` (the plan), :mod:`.compute_clock` (the
+schedulers), :mod:`.replay_control` (replay) and :mod:`.validation`.
 """
 import copy
 from typing import Any, Optional, Sequence
@@ -26,6 +25,7 @@ from .model_check import check_model_at_stages
 from .pipeline import train_pipelines
 from .replay_control import ReplayControl, check_replay_cfg
 from .resolver import CurriculumResolver, ResolvedCurriculum
+from .validation import StageValidation
 
 # Message-hub keys; the 'train/' prefix sends them to every log backend.
 SCALAR_PREFIX = 'train/curriculum/'
@@ -87,25 +87,19 @@ class EfficientTrainHook(Hook):
             200 for a 300-epoch recipe (a budget of 100 halves the recipe's
             rates). ``None`` (default) keeps the recipe's rates.
         replay (dict, optional): reuse loaded samples where the data loader
-            is the bottleneck: ``dict(factors=..., buffer_samples=N,
-            max_memory_fraction=0.5)``. ``factors``: uses of each loaded
-            batch, an int, one per stage, or ``{size: factor}`` (e.g.
-            ``{96: 4, 160: 2}``, 1 elsewhere); each replayed batch is drawn
-            from a FIFO of the last ``buffer_samples`` loaded samples, per
-            process. Training is refused if the buffers of this machine's
-            processes would need more than ``max_memory_fraction`` of its
-            memory. ``None`` (default): off.
+            is the bottleneck: see :class:`ReplayControl`. Defaults to off.
+        magnitude (str): ``'recipe'`` (default): a preset's RandAugment
+            magnitudes end at the recipe's own; ``'paper'``: at 9.
+        validation (str): ``'full_size'`` (default), ``'stage_size'`` or
+            ``'full_size_only'``: see :mod:`.validation`.
         check_model (bool): before training, run the model's loss on two
             train images at each reduced stage size, so a model that cannot
             take a size fails at once, naming the model, the size and the
             setting to change. Defaults to True.
 
     Example:
-        >>> # in a config inheriting an MMPretrain recipe
-        >>> custom_imports = dict(imports=['etpp_mm'],
-        ...                       allow_failed_imports=False)
-        >>> custom_hooks = [dict(type='EfficientTrainHook', preset='etpp',
-        ...                      budget=200)]
+        >>> custom_imports = dict(imports=['etpp_mm'])  # in your config
+        >>> custom_hooks = [dict(type='EfficientTrainHook', budget=200)]
     """
 
     # Before RuntimeInfoHook (VERY_HIGH) reads the LR for the logs.
@@ -123,11 +117,14 @@ class EfficientTrainHook(Hook):
                  augment_at: str = 'full',
                  drop_path_reference_budget: Optional[float] = None,
                  replay: Optional[dict] = None,
+                 magnitude: str = 'recipe',
+                 validation: str = 'full_size',
                  check_model: bool = True):
         self.resolver = CurriculumResolver(
             preset, stages, mode, budget, full_size, size_divisor,
-            low_frequency, interpolation, log=self._log,
+            low_frequency, interpolation, magnitude=magnitude, log=self._log,
             augment_at=augment_at)
+        self.validation = StageValidation(validation, log=self._log)
         if drop_path_reference_budget is not None:
             check_budget(
                 drop_path_reference_budget,
@@ -145,7 +142,7 @@ class EfficientTrainHook(Hook):
         self._syncs = []
         self._current_stage: Optional[int] = None
         self._preprocessor: Optional[LowFrequencyDataPreprocessor] = None
-        self._loaded_plan: Optional[dict] = None
+        self._loaded_plan = self._loaded_replay = None
 
     def resolve(self, pipelines: Sequence[Any],
                 recipe_epochs: int) -> ResolvedCurriculum:
@@ -179,15 +176,16 @@ class EfficientTrainHook(Hook):
             sync = CurriculumStageSync(self._stage_index, targets)
             pipeline.transforms.insert(0, sync)
             self._syncs.append(sync)
+        self._syncs += self.validation.attach(runner, plan, self._stage_index,
+                                              self.low_frequency_step)
         if self.resolver.low_frequency == 'device':
             self._wrap_data_preprocessor(runner)
 
         self.clock = ComputeClock(plan, len(loop.dataloader), log=self._log)
         if self.replay is not None:
             self._replay = ReplayControl(
-                self.replay, [s.size for s in plan.stages], log=self._log)
-            loop.dataloader = self._replay.wrap(loop.dataloader,
-                                                runner.seed or 0)
+                self.replay, [s.size for s in plan.stages], self._log)
+            loop.dataloader = self._replay.wrap(loop.dataloader, runner.seed)
         if self.drop_path_reference_budget is not None:
             self._scale_drop_path(runner)
         if plan.mode == 'etpp':
@@ -229,6 +227,8 @@ class EfficientTrainHook(Hook):
                 'start a new work_dir. Checkpoint plan: '
                 f'{self._loaded_plan}; current plan: {self.plan.summary()}')
         self.clock.resume(runner.iter)
+        if runner.iter > 0 and self._replay is not None:
+            self._replay.load_state_dict(self._loaded_replay)
         loader = runner.train_dataloader
 
         def make_sample(index, sample_index=0):
@@ -265,7 +265,7 @@ class EfficientTrainHook(Hook):
             self._replay.enter_stage(index, runner.epoch, runner.rank)
         if index != self._current_stage:
             self._current_stage = index
-            replay = self._replay.factors[index] if self._replay else 1
+            replay = self._replay.stage_factor(index) if self._replay else 1
             self._log(describe_stage(self.plan, index, replay))
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
@@ -275,12 +275,15 @@ class EfficientTrainHook(Hook):
             size=stage.size[0],
             compute=self.clock.compute_fraction(runner.iter))
         if self._replay is not None:
-            scalars['replay'] = self._replay.factors[self._current_stage]
+            scalars['replay'] = self._replay.loader.factor
         scalars.update((f'{t}.{k}', v) for t, p in stage.stage.params.items()
                        for k, v in p.items() if isinstance(v, (int, float)))
         runner.message_hub.update_scalars(
             {SCALAR_PREFIX + k: v
              for k, v in scalars.items()})
+
+    def before_val_epoch(self, runner) -> None:
+        self.validation.before_val(runner, self.plan, self._current_stage)
 
     def after_train(self, runner) -> None:
         plan = self.plan
@@ -295,9 +298,12 @@ class EfficientTrainHook(Hook):
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['efficient_train'] = self.plan.summary()
+        if self._replay is not None:
+            checkpoint['efficient_train_replay'] = self._replay.state_dict()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._loaded_plan = copy.deepcopy(checkpoint.get('efficient_train'))
+        self._loaded_replay = checkpoint.get('efficient_train_replay')
 
     def _log(self, message: str) -> None:
         logger = getattr(self, '_logger', None)

@@ -7,17 +7,20 @@ loader, refuses buffers the machine cannot hold and sets each stage's
 factor.
 """
 import os
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence, Union
 
-from etpp_mm.data import (ReplayLoader, replay_buffer_bytes, replay_factors,
-                          sample_nbytes, to_compact)
+from etpp_mm.data import (AUTO, ReplayLoader, replay_buffer_bytes,
+                          replay_factors, sample_nbytes, to_compact)
 from .resolver import quiet
 
 KEY = 'EfficientTrainHook.replay'
+KEYS = ('factors', 'buffer_samples', 'max_memory_fraction', 'max_factor',
+        'auto_iters')
 
 
 def check_replay_cfg(replay: Any) -> None:
-    """Raise a clear error unless ``replay`` is a valid ``replay`` dict.
+    """Raise a clear error unless ``replay`` is a valid ``replay`` dict
+    (the factors themselves are checked against the plan's stages).
 
     Example:
         >>> check_replay_cfg(dict(factors=2, buffer_samples=64))
@@ -30,12 +33,10 @@ positive int (samples kept per process), got None
     if not isinstance(replay, dict):
         raise TypeError(f'{KEY} must be a dict(factors=..., '
                         f'buffer_samples=...), got {replay!r}')
-    unknown = set(replay) - {
-        'factors', 'buffer_samples', 'max_memory_fraction'
-    }
+    unknown = set(replay) - set(KEYS)
     if unknown:
         raise ValueError(f'{KEY} has unknown keys {sorted(unknown)}: use '
-                         'factors, buffer_samples, max_memory_fraction')
+                         f'{", ".join(KEYS)}')
     samples = replay.get('buffer_samples')
     if isinstance(samples, bool) or not isinstance(samples,
                                                    int) or samples < 1:
@@ -45,6 +46,11 @@ positive int (samples kept per process), got None
     if not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
         raise ValueError(f'{KEY}.max_memory_fraction must be in (0, 1], '
                          f'got {fraction!r}')
+    for name, default in (('max_factor', 4), ('auto_iters', 8)):
+        value = replay.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f'{KEY}.{name} must be a positive int, got '
+                             f'{value!r}')
 
 
 class ReplayControl:
@@ -52,7 +58,19 @@ class ReplayControl:
 
     Args:
         replay (dict): the hook's ``replay`` argument:
-            ``dict(factors=..., buffer_samples=N, max_memory_fraction=0.5)``.
+            ``dict(factors=..., buffer_samples=N, max_memory_fraction=0.5,
+            max_factor=4, auto_iters=8)``. ``factors``: uses of each loaded
+            batch, an int or ``'auto'``, one per stage, or ``{size:
+            factor}`` (e.g. ``{96: 4, 160: 'auto'}``, 1 elsewhere; sizes
+            the plan lacks are refused). ``'auto'`` measures the stage's
+            first ``auto_iters`` iterations without replay and then uses
+            the smallest factor at which the model steps hide the loading
+            (at most ``max_factor``), logging both rates. Each replayed
+            batch is drawn from a FIFO of the last ``buffer_samples``
+            loaded samples, per process. Training is refused if the
+            buffers of this machine's processes would need more than
+            ``max_memory_fraction`` of its memory. Counters and automatic
+            choices go into checkpoints.
         stage_sizes (list[tuple[int, int]]): the size of each stage.
         log (callable): called with each message (e.g.
             ``runner.logger.info`` or ``print``). Defaults to dropping them.
@@ -74,33 +92,61 @@ class ReplayControl:
                  log: Callable[[str], Any] = quiet):
         check_replay_cfg(replay)
         try:
-            self.factors: List[int] = replay_factors(
+            self.factors: List[Union[int, str]] = replay_factors(
                 replay.get('factors', 1), stage_sizes)
         except ValueError as error:
             raise ValueError(f'{KEY}.factors: {error}')
+        self.sizes = [tuple(s) for s in stage_sizes]
         self.buffer_samples = replay['buffer_samples']
         self.max_memory_fraction = replay.get('max_memory_fraction', 0.5)
+        self.max_factor = replay.get('max_factor', 4)
+        self.auto_iters = replay.get('auto_iters', 8)
         self.log = log
         self.loader: Optional[ReplayLoader] = None
         self._stage: Optional[int] = None
 
-    def wrap(self, loader: Any, seed: int = 0) -> ReplayLoader:
+    def wrap(self, loader: Any, seed: Optional[int] = 0) -> ReplayLoader:
         """The train loader wrapped for replay (once); the training loop
-        must iterate the returned loader."""
+        must iterate the returned loader. ``seed`` None is 0."""
         if not isinstance(loader, ReplayLoader):
             loader = ReplayLoader(
-                loader, capacity=self.buffer_samples, seed=seed)
+                loader,
+                capacity=self.buffer_samples,
+                seed=seed or 0,
+                max_factor=self.max_factor,
+                auto_iters=self.auto_iters,
+                log=self._log_choice)
         self.loader = loader
+        auto = (f"; 'auto' measures a stage's first {self.auto_iters} "
+                'iterations without replay, then balances loader and model '
+                f'(at most x{self.max_factor})' if AUTO in self.factors
+                else '')
         self.log(f'replay: each loaded batch is used {self.factors} times '
                  'per stage, replayed batches drawn from the last '
-                 f'{self.buffer_samples} loaded samples')
+                 f'{self.buffer_samples} loaded samples{auto}')
         return loader
+
+    def _log_choice(self, message: str) -> None:
+        self.log(f'{self._name(self._stage)}: {message}')
+
+    def _name(self, index: int) -> str:
+        h, w = self.sizes[index]
+        return f'stage {index + 1} ({h}x{w})'
+
+    def stage_factor(self, index: int) -> Union[int, str]:
+        """Stage ``index``'s factor: the configured int, the factor chosen
+        for an ``'auto'`` stage, or ``'auto'`` before the choice."""
+        factor = self.factors[index]
+        if factor == AUTO and self.loader is not None:
+            return self.loader.decided.get(index, AUTO)
+        return factor
 
     def check_memory(self,
                      make_sample: Callable[[int], Any],
                      processes: Optional[int] = None,
                      memory_bytes: Optional[int] = None) -> None:
-        """Refuse buffers this machine cannot hold, naming the bytes.
+        """Refuse buffers this machine cannot hold, naming the bytes. Stages
+        whose factor is ``'auto'`` count: they may replay.
 
         Args:
             make_sample (callable): ``make_sample(stage_index)`` returns one
@@ -110,7 +156,7 @@ class ReplayControl:
             memory_bytes (int, optional): the machine's memory. Defaults to
                 its physical memory.
         """
-        replaying = [i for i, f in enumerate(self.factors) if f > 1]
+        replaying = [i for i, f in enumerate(self.factors) if f != 1]
         if not replaying:
             return
         per_sample = max(
@@ -139,14 +185,35 @@ class ReplayControl:
         emptied at a stage change (one size per batch). Returns whether the
         stage changed."""
         changed = index != self._stage
-        if changed:
-            self.loader.reset()
-            self._stage = index
-        self.loader.factor = self.factors[index]
+        self._stage = index
+        self.loader.start_stage(index, self.factors[index])
         self.loader.set_epoch(epoch, rank)
         return changed
 
+    def state_dict(self) -> dict:
+        """Counters and the factors chosen for ``'auto'`` stages."""
+        return self.loader.state_dict()
+
+    def load_state_dict(self, state: Optional[dict]) -> None:
+        """Restore :meth:`state_dict` (on resume, before the first
+        epoch): an ``'auto'`` stage already decided is not measured
+        again. ``None`` (a checkpoint saved without replay) keeps the
+        counters at zero."""
+        if state is None:
+            return
+        self.loader.load_state_dict(state)
+        if self.loader.decided:
+            self.log('replay: resumed with the chosen factors ' +
+                     self._chosen())
+
+    def _chosen(self) -> str:
+        return ', '.join(f'{self._name(i)} x{f}'
+                         for i, f in sorted(self.loader.decided.items()))
+
     def summary(self) -> str:
-        """Loaded and replayed batches so far."""
-        return (f'replay: {self.loader.loaded_batches} batches loaded, '
+        """Loaded and replayed batches so far, and the automatic choices."""
+        text = (f'replay: {self.loader.loaded_batches} batches loaded, '
                 f'{self.loader.replayed_batches} replayed')
+        if self.loader.decided:
+            text += f" ('auto' chose {self._chosen()})"
+        return text

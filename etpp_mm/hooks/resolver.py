@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from etpp_mm.curriculum import (CurriculumPlan, Stage, build_plan,
-                                check_budget, check_preset, stage_table,
-                                stages_from_dicts)
+                                check_budget, check_preset, scale_magnitudes,
+                                stage_table, stages_from_dicts)
 from etpp_mm.ops.size import SizeLike, to_size_pair
 from etpp_mm.transforms import (FourierCrop, LowFrequencyDownsample,
                                 LowFrequencyTransform)
@@ -21,6 +21,7 @@ from .pipeline import (find_transforms, infer_train_size, insertion_points,
 from .stage_sizing import AUGMENT_ORDERS, StageSizing
 
 LOW_FREQUENCY_MODES = ('downsample', 'fourier', 'device')
+MAGNITUDE_MODES = ('recipe', 'paper')
 
 
 def quiet(message: str) -> None:
@@ -80,7 +81,7 @@ class CurriculumResolver:
 
     Args:
         preset, stages, mode, budget, full_size, size_divisor,
-        low_frequency, interpolation, augment_at: as in
+        low_frequency, interpolation, magnitude, augment_at: as in
             :class:`~etpp_mm.hooks.EfficientTrainHook`.
         log (callable): called with each message on what resolution did to
             the pipelines (e.g. ``runner.logger.info`` or ``print``).
@@ -110,6 +111,7 @@ class CurriculumResolver:
                  size_divisor: int = 1,
                  low_frequency: str = 'downsample',
                  interpolation: str = 'lanczos',
+                 magnitude: str = 'recipe',
                  log: Callable[[str], Any] = quiet,
                  augment_at: str = 'full'):
         if preset is None and stages is None:
@@ -133,6 +135,10 @@ class CurriculumResolver:
                 "EfficientTrainHook.augment_at='stage' shrinks images in the "
                 "data pipeline, low_frequency='device' on the device: set "
                 "augment_at='full' or another low_frequency")
+        if magnitude not in MAGNITUDE_MODES:
+            raise ValueError(
+                f'EfficientTrainHook.magnitude={magnitude!r}: choose '
+                f'one of {list(MAGNITUDE_MODES)}')
         if isinstance(size_divisor, bool) or not isinstance(
                 size_divisor, int) or size_divisor <= 0:
             raise ValueError('EfficientTrainHook.size_divisor must be a '
@@ -147,6 +153,7 @@ class CurriculumResolver:
         self.low_frequency = low_frequency
         self.interpolation = interpolation
         self.augment_at = augment_at
+        self.magnitude = magnitude
         self.log = log
         self._sizing: Optional[StageSizing] = None
 
@@ -214,6 +221,9 @@ class CurriculumResolver:
                    for t, p in s.params.items() if t not in dropped})
             for s in stages
         ]
+        if from_preset and self.magnitude == 'recipe' and any(
+                present.get('RandAugment', [])):
+            stages = self._scale_magnitudes(stages, present['RandAugment'])
         plan = build_plan(stages, mode, recipe_epochs, full_size,
                           self.budget, self.size_divisor)
 
@@ -237,6 +247,22 @@ class CurriculumResolver:
                     index, [s.size for s in stages], full_size)
             targets.append((pipeline, pipeline_targets))
         return ResolvedCurriculum(plan, targets, dropped)
+
+    def _scale_magnitudes(self, stages: List[Stage],
+                          found: List[List[Any]]) -> List[Stage]:
+        """The preset's RandAugment magnitudes scaled to end at the live
+        transform's own ``magnitude_level`` (the recipe's strength)."""
+        levels = sorted({t.magnitude_level for ts in found for t in ts})
+        if len(levels) > 1:
+            raise ValueError(
+                f'the train pipelines use RandAugment magnitudes {levels}: '
+                "EfficientTrainHook.magnitude='recipe' needs one; set "
+                "magnitude='paper' or give your own stages")
+        self.log(f"RandAugment magnitude scaled to the recipe's "
+                 f'{levels[0]}: the preset ends there instead of the '
+                 "papers' 9 (EfficientTrainHook.magnitude='paper' keeps "
+                 "the papers' values)")
+        return scale_magnitudes(stages, levels[0])
 
     def low_frequency_step(self) -> LowFrequencyTransform:
         """A new per-image low-frequency transform of this kind: Lanczos
