@@ -10,7 +10,8 @@ from .clock import advance_schedulers
 from .eta import StageEta, format_seconds
 from .flops import PlanCompute, StageCompute, plan_compute, sizes_of_plan
 from .plan import (MODES, CurriculumPlan, PlannedStage, Stage, build_plan,
-                   check_budget, pixel_cost, recipe_step_at, validate_stages)
+                   check_budget, pixel_cost, recipe_step_at, recipe_step_of,
+                   validate_stages)
 from .presets import (PRESET_BASE_SIZE, PRESETS, check_preset, preset_stages,
                       scale_size, stage_table, stages_from_dicts)
 from .report import (describe_stage, format_plan, format_snippet,
@@ -26,7 +27,7 @@ __all__ = [
     'lr_rule_for', 'stage_batch_scales', 'StageEta', 'format_seconds',
     'MODES', 'PRESETS', 'PRESET_BASE_SIZE', 'CurriculumPlan', 'PlannedStage',
     'Stage', 'advance_schedulers', 'build_plan', 'pixel_cost',
-    'preset_stages', 'recipe_step_at', 'scale_size', 'stage_table',
+    'preset_stages', 'recipe_step_at', 'recipe_step_of', 'scale_size', 'stage_table',
     'stages_from_dicts', 'validate_stages', 'describe_stage', 'format_plan',
     'plan_rows',
     'plan_totals', 'PlanCompute', 'StageCompute', 'plan_compute',
