@@ -175,8 +175,9 @@ class ComputeClock:
         if saved is not None and saved != self.iters_per_epoch:
             raise ValueError(
                 f'the checkpoint being resumed ran {saved} iterations per '
-                f'epoch, this run {self.iters_per_epoch} (the number of processes, train_dataloader.batch_size or '
-                'the dataset size changed): restore it, or train with '
+                f'epoch, this run {self.iters_per_epoch} (the number of '
+                'processes, train_dataloader.batch_size or the dataset size '
+                'changed): restore it, or train with '
                 'EfficientTrainHook.batch_scale (1 keeps the batch), whose '
                 'clock counts samples and continues across such changes')
 
