@@ -57,6 +57,7 @@ class ProbeHook(Hook):
         self.records[str(runner.iter)] = dict(
             epoch=runner.epoch,
             size=list(inputs[0].shape[-2:]),
+            batch=len(inputs),
             sizes=sorted({tuple(x.shape[-2:]) for x in inputs}),
             stamps=stamps,
             device_size=None if device_size is None else list(device_size),
@@ -104,3 +105,17 @@ class InterruptAtIter(Hook):
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         if runner.iter == self.at_iter:
             raise Interrupted(f'interrupted before iteration {self.at_iter}')
+
+
+@HOOKS.register_module()
+class KillAtIter(Hook):
+    """Kills its own process with SIGKILL just before iteration
+    ``at_iter``: no exception handler, no clean-up, as ``kill -9`` would."""
+    priority = 'LOWEST'
+
+    def __init__(self, at_iter):
+        self.at_iter = at_iter
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if runner.iter == self.at_iter:
+            os.kill(os.getpid(), 9)

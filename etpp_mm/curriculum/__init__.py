@@ -4,10 +4,14 @@ greedy search of stage sizes.
 Pure Python, independent of MMEngine; :mod:`etpp_mm.hooks` adapts it to a
 runner.
 """
+from .batching import (LR_RULES, SampleSchedule, check_batch_scale,
+                       lr_factor, lr_rule_for, stage_batch_scales)
 from .clock import advance_schedulers
+from .eta import StageEta, format_seconds
 from .flops import PlanCompute, StageCompute, plan_compute, sizes_of_plan
 from .plan import (MODES, CurriculumPlan, PlannedStage, Stage, build_plan,
-                   check_budget, pixel_cost, recipe_step_at, validate_stages)
+                   check_budget, pixel_cost, recipe_step_at, recipe_step_of,
+                   validate_stages)
 from .presets import (PAPER_MAGNITUDE, PRESET_BASE_SIZE, PRESETS,
                       check_preset, preset_stages, scale_magnitude,
                       scale_magnitudes, scale_size, stage_table,
@@ -21,9 +25,11 @@ from .search import (SearchResult, SearchSpace, Trial, check_magnitudes,
                      stage_rows)
 
 __all__ = [
+    'LR_RULES', 'SampleSchedule', 'check_batch_scale', 'lr_factor',
+    'lr_rule_for', 'stage_batch_scales', 'StageEta', 'format_seconds',
     'MODES', 'PRESETS', 'PRESET_BASE_SIZE', 'CurriculumPlan', 'PlannedStage',
     'Stage', 'advance_schedulers', 'build_plan', 'pixel_cost',
-    'preset_stages', 'recipe_step_at', 'scale_size', 'stage_table',
+    'preset_stages', 'recipe_step_at', 'recipe_step_of', 'scale_size', 'stage_table',
     'stages_from_dicts', 'validate_stages', 'describe_stage', 'format_plan',
     'plan_rows',
     'plan_totals', 'PlanCompute', 'StageCompute', 'plan_compute',

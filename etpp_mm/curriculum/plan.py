@@ -263,5 +263,16 @@ def recipe_step_at(plan: CurriculumPlan, iteration: int,
     own ``recipe_epochs * iters_per_epoch`` iterations.
     """
     fraction = plan.compute_fraction(iteration / iters_per_epoch)
-    total = plan.recipe_epochs * iters_per_epoch
+    return recipe_step_of(fraction, plan.recipe_epochs, iters_per_epoch)
+
+
+def recipe_step_of(fraction: float, recipe_epochs: int,
+                   iters_per_epoch: int) -> int:
+    """The recipe's iteration after ``fraction`` of its compute.
+
+    Example:
+        >>> recipe_step_of(0.5, recipe_epochs=3, iters_per_epoch=5)
+        7
+    """
+    total = recipe_epochs * iters_per_epoch
     return min(total, int(math.floor(fraction * total + _FLOOR_SLACK)))

@@ -1,11 +1,15 @@
-"""Data-side systems techniques: replay of loaded samples (pure PyTorch)."""
+"""Data-side systems techniques: replay of loaded samples, batches that
+carry their curriculum stage (pure PyTorch)."""
 from .replay import (AUTO, AutoReplayFactor, ReplayBuffer, ReplayLoader,
                      balancing_replay_factor, replay_buffer_bytes,
                      replay_factors, sample_nbytes, to_compact)
 from .replay_fifo import stacks_tensors
+from .stage_batch import (StageBatchSampler, StageDataset, StageHolder,
+                          stage_loader)
 
 __all__ = [
     'AUTO', 'AutoReplayFactor', 'ReplayBuffer', 'ReplayLoader',
     'balancing_replay_factor', 'replay_buffer_bytes', 'replay_factors',
-    'sample_nbytes', 'stacks_tensors', 'to_compact'
+    'sample_nbytes', 'stacks_tensors', 'to_compact', 'StageBatchSampler',
+    'StageDataset', 'StageHolder', 'stage_loader'
 ]

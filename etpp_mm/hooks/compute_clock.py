@@ -4,13 +4,26 @@ In ET++ mode the recipe's schedulers (LR, momentum, weight decay) traverse
 the recipe's iterations at the pace of the compute spent, not of the real
 iterations run; :func:`etpp_mm.curriculum.recipe_step_at` is the mapping.
 """
-from typing import Any, Callable, List
+from typing import Any, Callable, List, Optional, Tuple
 
 from mmengine.optim.scheduler.param_scheduler import _ParamScheduler
 
 from etpp_mm.curriculum import (CurriculumPlan, advance_schedulers,
-                                recipe_step_at)
+                                recipe_step_at, recipe_step_of)
 from .resolver import quiet
+
+
+def check_resumed_plan(loaded: Optional[dict], plan: CurriculumPlan,
+                       iteration: int) -> None:
+    """Refuse to resume (at ``iteration > 0``) a checkpoint whose saved plan
+    summary ``loaded`` differs from ``plan``'s."""
+    if iteration > 0 and loaded is not None and loaded != plan.summary():
+        raise ValueError(
+            'the checkpoint being resumed was trained with another '
+            'curriculum plan (EfficientTrainHook arguments, '
+            'train_cfg.max_epochs or train size changed): restore them or '
+            f'start a new work_dir. Checkpoint plan: {loaded}; current '
+            f'plan: {plan.summary()}')
 
 
 class _ComputeClockedScheduler(_ParamScheduler):
@@ -77,6 +90,7 @@ class ComputeClock:
         self.schedulers: List[_ParamScheduler] = []
         # The recipe iteration the schedulers have been moved to.
         self.recipe_step = 0
+        self.stage = 0
 
     def wrap(self, param_schedulers) -> None:
         """Replace each scheduler of ``runner.param_schedulers`` (a list, or
@@ -119,6 +133,53 @@ class ComputeClock:
             self.recipe_step = advance_schedulers(self.schedulers,
                                                   self.recipe_step, target,
                                                   self.iters_per_epoch)
+
+    def move_to(self, fraction: float) -> None:
+        """Move the schedulers to compute progress ``fraction`` (the
+        sample-counted clock of ``batch_scale``), before an iteration."""
+        if self.schedulers:
+            target = recipe_step_of(fraction, self.plan.recipe_epochs,
+                                    self.iters_per_epoch)
+            self.recipe_step = advance_schedulers(self.schedulers,
+                                                  self.recipe_step, target,
+                                                  self.iters_per_epoch)
+
+    def start(self, runner: Any, loaded: Optional[dict] = None) -> None:
+        """Take up a resumed run's position (``loaded``: the checkpoint's
+        :meth:`state_dict`)."""
+        if runner.iter > 0:
+            self.check_resume(loaded)
+            self.resume(runner.iter)
+
+    def begin_epoch(self, epoch: int) -> int:
+        """The stage of real epoch ``epoch``."""
+        self.stage = self.plan.stage_index_at(epoch)
+        return self.stage
+
+    def begin_iter(self, runner: Any, batch_idx: int) -> Tuple[int, dict]:
+        """Move the schedules for the iteration about to run; returns its
+        stage and the scalars to log."""
+        self.advance(runner.iter)
+        return self.stage, dict(compute=self.compute_fraction(runner.iter))
+
+    def end_iter(self, batch_idx: int) -> None:
+        """Nothing to count: the position is the iteration."""
+
+    def state_dict(self) -> dict:
+        return dict(iters_per_epoch=self.iters_per_epoch)
+
+    def check_resume(self, loaded: Optional[dict]) -> None:
+        """Refuse to resume an iteration-counted run whose iterations per
+        epoch changed: its position would be wrong."""
+        saved = (loaded or {}).get('iters_per_epoch')
+        if saved is not None and saved != self.iters_per_epoch:
+            raise ValueError(
+                f'the checkpoint being resumed ran {saved} iterations per '
+                f'epoch, this run {self.iters_per_epoch} (the number of '
+                'processes, train_dataloader.batch_size or the dataset size '
+                'changed): restore it, or train with '
+                'EfficientTrainHook.batch_scale (1 keeps the batch), whose '
+                'clock counts samples and continues across such changes')
 
     def compute_done(self, iteration: int) -> float:
         """Equivalent full-size epochs spent after real ``iteration``s."""

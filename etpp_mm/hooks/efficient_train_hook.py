@@ -3,7 +3,8 @@ recipe.
 
 A thin adapter applying to a runner :mod:`etpp_mm.curriculum` (stage tables,
 epoch plan, compute), :mod:`.resolver` (the plan), :mod:`.compute_clock` (the
-schedulers), :mod:`.replay_control` (replay) and :mod:`.validation`.
+schedulers), :mod:`.replay_control` (replay), :mod:`.sample_clock` (early
+large batch) and :mod:`.validation`.
 """
 import copy
 from typing import Any, Optional, Sequence
@@ -20,11 +21,12 @@ from etpp_mm.models import (LowFrequencyDataPreprocessor,
 from etpp_mm.transforms import (CurriculumStageSync, LowFrequencyTransform,
                                 SharedStageIndex)
 from etpp_mm.utils import drop_collate_scope
-from .compute_clock import ComputeClock
+from .compute_clock import ComputeClock, check_resumed_plan
 from .model_check import check_model_at_stages
 from .pipeline import train_pipelines
 from .replay_control import ReplayControl, check_replay_cfg
 from .resolver import CurriculumResolver, ResolvedCurriculum
+from .sample_clock import SampleClock
 from .validation import StageValidation
 
 # Message-hub keys; the 'train/' prefix sends them to every log backend.
@@ -96,6 +98,9 @@ class EfficientTrainHook(Hook):
             train images at each reduced stage size, so a model that cannot
             take a size fails at once, naming the model, the size and the
             setting to change. Defaults to True.
+        batch_scale, lr_scaling: early large batch on a compute clock
+            counted in samples (``'etpp'`` only; ``None``, the default, is
+            off): see :class:`~etpp_mm.hooks.sample_clock.SampleClock`.
 
     Example:
         >>> custom_imports = dict(imports=['etpp_mm'])  # in your config
@@ -119,7 +124,9 @@ class EfficientTrainHook(Hook):
                  replay: Optional[dict] = None,
                  magnitude: str = 'recipe',
                  validation: str = 'full_size',
-                 check_model: bool = True):
+                 check_model: bool = True,
+                 batch_scale: Any = None,
+                 lr_scaling: str = 'auto'):
         self.resolver = CurriculumResolver(
             preset, stages, mode, budget, full_size, size_divisor,
             low_frequency, interpolation, magnitude=magnitude, log=self._log,
@@ -134,6 +141,7 @@ class EfficientTrainHook(Hook):
         self.drop_path_reference_budget = drop_path_reference_budget
         self.replay = replay
         self.check_model = check_model
+        self.samples = SampleClock.build(batch_scale, lr_scaling, self._log)
 
         self.plan: Optional[CurriculumPlan] = None
         self.clock: Optional[ComputeClock] = None
@@ -142,7 +150,7 @@ class EfficientTrainHook(Hook):
         self._syncs = []
         self._current_stage: Optional[int] = None
         self._preprocessor: Optional[LowFrequencyDataPreprocessor] = None
-        self._loaded_plan = self._loaded_replay = None
+        self._loaded_plan = self._loaded_replay = self._loaded_clock = None
 
     def resolve(self, pipelines: Sequence[Any],
                 recipe_epochs: int) -> ResolvedCurriculum:
@@ -168,6 +176,8 @@ class EfficientTrainHook(Hook):
                       "with 'mmpretrain::' (it breaks default_collate)")
         resolved = self.resolve(pipelines, loop.max_epochs)
         self.plan = plan = resolved.plan
+        if self.samples is not None:  # each batch carries its own stage
+            self._stage_index = self.samples.install(loop, plan, self)
         for type_name in resolved.dropped:
             self._log(f'{type_name} is not in the train pipeline: its '
                       f'schedule in preset {self.resolver.preset!r} is off')
@@ -182,6 +192,7 @@ class EfficientTrainHook(Hook):
             self._wrap_data_preprocessor(runner)
 
         self.clock = ComputeClock(plan, len(loop.dataloader), log=self._log)
+        self.timer = self.samples or self.clock
         if self.replay is not None:
             self._replay = ReplayControl(
                 self.replay, [s.size for s in plan.stages], self._log)
@@ -218,15 +229,8 @@ class EfficientTrainHook(Hook):
                   'normalised batch in the data preprocessor')
 
     def before_train(self, runner) -> None:
-        if runner.iter > 0 and self._loaded_plan is not None and \
-                self._loaded_plan != self.plan.summary():
-            raise ValueError(
-                'the checkpoint being resumed was trained with another '
-                'curriculum plan (EfficientTrainHook arguments, '
-                'train_cfg.max_epochs or train size changed): restore them or '
-                'start a new work_dir. Checkpoint plan: '
-                f'{self._loaded_plan}; current plan: {self.plan.summary()}')
-        self.clock.resume(runner.iter)
+        check_resumed_plan(self._loaded_plan, self.plan, runner.iter)
+        self.timer.start(runner, self._loaded_clock)
         if runner.iter > 0 and self._replay is not None:
             self._replay.load_state_dict(self._loaded_replay)
         loader = runner.train_dataloader
@@ -259,21 +263,19 @@ class EfficientTrainHook(Hook):
     def before_train_epoch(self, runner) -> None:
         # Runs before the loader's iterator is reset for the epoch, so
         # (persistent) workers produce the new stage from its first batch.
-        index = self.plan.stage_index_at(runner.epoch)
+        index = self.timer.begin_epoch(runner.epoch)
         self.apply_stage(index)
         if self._replay is not None:
             self._replay.enter_stage(index, runner.epoch, runner.rank)
-        if index != self._current_stage:
+        if index != self._current_stage and self.samples is None:
             self._current_stage = index
             replay = self._replay.stage_factor(index) if self._replay else 1
             self._log(describe_stage(self.plan, index, replay))
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        self.clock.advance(runner.iter)
+        self._current_stage, scalars = self.timer.begin_iter(runner, batch_idx)
         stage = self.plan.stages[self._current_stage]
-        scalars = dict(
-            size=stage.size[0],
-            compute=self.clock.compute_fraction(runner.iter))
+        scalars['size'] = stage.size[0]
         if self._replay is not None:
             scalars['replay'] = self._replay.loader.factor
         scalars.update((f'{t}.{k}', v) for t, p in stage.stage.params.items()
@@ -285,9 +287,12 @@ class EfficientTrainHook(Hook):
     def before_val_epoch(self, runner) -> None:
         self.validation.before_val(runner, self.plan, self._current_stage)
 
+    def after_train_iter(self, runner, batch_idx, **kwargs) -> None:
+        self.timer.end_iter(batch_idx)
+
     def after_train(self, runner) -> None:
         plan = self.plan
-        done = self.clock.compute_done(runner.iter)
+        done = self.timer.compute_done(runner.iter)
         saving = plan.recipe_epochs / max(done, 1e-9)
         self._log(f'curriculum finished: {runner.epoch} real epochs, '
                   f'{done:.1f} equivalent full-size epochs against the '
@@ -298,11 +303,13 @@ class EfficientTrainHook(Hook):
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['efficient_train'] = self.plan.summary()
+        checkpoint['efficient_train_clock'] = self.timer.state_dict()
         if self._replay is not None:
             checkpoint['efficient_train_replay'] = self._replay.state_dict()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._loaded_plan = copy.deepcopy(checkpoint.get('efficient_train'))
+        self._loaded_clock = checkpoint.get('efficient_train_clock')
         self._loaded_replay = checkpoint.get('efficient_train_replay')
 
     def _log(self, message: str) -> None:

@@ -1,0 +1,261 @@
+"""Early large batch and a compute clock counted in samples.
+
+Pure Python: nothing here knows MMEngine. With ``batch_scale`` the
+curriculum's position is the compute spent, counted per trained batch as
+``samples x (stage pixels / full pixels)`` and kept in equivalent
+full-size epochs (one pass of a process over its share of the data at full
+size is one). Stages end where their share of the budget ends, in the
+middle of an epoch if need be, and the iterations of an epoch follow from
+the batch of each stage. The count does not depend on the number of
+processes, the batch size or the dataset size, so a resumed run continues
+the same compute curve when any of them changed.
+"""
+import math
+from typing import Any, List, Optional, Sequence, Tuple
+
+from .plan import CurriculumPlan, SizePair
+
+BATCH_KEY = 'EfficientTrainHook.batch_scale'
+LR_KEY = 'EfficientTrainHook.lr_scaling'
+LR_RULES = ('linear', 'sqrt', 'none')
+# Optimizers whose update is normalised per coordinate: the square-root rule
+# (Malladi et al. 2022; Granziol et al. 2022); plain gradient steps: linear
+# (Goyal et al. 2017).
+_SQRT_NAMES = ('adam', 'lamb', 'adafactor', 'lion', 'adagrad', 'adadelta')
+_LINEAR_NAMES = ('sgd', 'lars', 'rmsprop')
+_EPS = 1e-12
+
+Batch = Tuple[int, int]  # (stage index, samples of this process)
+
+
+def _side(size: Any) -> Any:
+    if isinstance(size, (list, tuple)):
+        return size[0] if size[0] == size[1] else tuple(size)
+    return size
+
+
+def stage_batch_scales(spec: Any, sizes: Sequence[SizePair],
+                       full_size: SizePair) -> List[int]:
+    """One batch multiple per stage from ``batch_scale``.
+
+    Args:
+        spec: an int for every stage, a list with one per stage, a dict
+            from stage size (the plan's sizes, the side for square ones) to
+            multiple (1 for sizes not listed), or ``'auto'``: the largest
+            multiple whose pixels per batch do not exceed the full-size
+            batch's.
+        sizes: the ``(h, w)`` of each stage.
+        full_size: the recipe's train size.
+
+    Returns:
+        list[int]
+
+    Example:
+        >>> sizes = [(96, 96), (160, 160), (224, 224)]
+        >>> stage_batch_scales('auto', sizes, (224, 224))
+        [5, 1, 1]
+        >>> stage_batch_scales({96: 4, 160: 2}, sizes, (224, 224))
+        [4, 2, 1]
+    """
+    if spec == 'auto':
+        full = full_size[0] * full_size[1]
+        return [max(1, full // (h * w)) for h, w in sizes]
+    sides = [_side(s) for s in sizes]
+    if isinstance(spec, dict):
+        for key in spec:
+            if _side(key) not in sides:
+                raise ValueError(
+                    f'{BATCH_KEY} gives a multiple for size {key!r}, but the '
+                    f"plan's stage sizes are {list(dict.fromkeys(sides))}: "
+                    'key it by those sizes')
+        keyed = {_side(k): v for k, v in spec.items()}
+        scales = [keyed.get(s, 1) for s in sides]
+    elif isinstance(spec, (list, tuple)):
+        if len(spec) != len(sizes):
+            raise ValueError(f'{BATCH_KEY}={list(spec)} gives {len(spec)} '
+                             f'values for {len(sizes)} stages: give one per '
+                             "stage, a dict {size: multiple} or 'auto'")
+        scales = list(spec)
+    else:
+        scales = [spec] * len(sizes)
+    for scale in scales:
+        if isinstance(scale, bool) or not isinstance(scale,
+                                                     int) or scale < 1:
+            raise ValueError(f'{BATCH_KEY}: batch multiples must be positive '
+                             f"ints (or 'auto'), got {scale!r}")
+    return scales
+
+
+def check_batch_scale(spec: Any) -> None:
+    """Structure errors of ``batch_scale`` before the plan is known.
+
+    Example:
+        >>> check_batch_scale(0)
+        Traceback (most recent call last):
+        ...
+        ValueError: EfficientTrainHook.batch_scale: batch multiples must \
+be positive ints (or 'auto'), got 0
+    """
+    if spec == 'auto':
+        return
+    if isinstance(spec, dict):
+        values = list(spec.values())
+    elif isinstance(spec, (list, tuple)):
+        values = list(spec)
+    else:
+        values = [spec]
+    stage_batch_scales(values, [(1, 1)] * len(values), (1, 1))
+
+
+def lr_rule_for(optimizer_name: str, lr_scaling: str = 'auto') -> str:
+    """The LR rule for an optimizer class name: ``'linear'`` for SGD-like
+    ones, ``'sqrt'`` for Adam-like ones; ``lr_scaling`` other than
+    ``'auto'`` wins.
+
+    Example:
+        >>> lr_rule_for('SGD'), lr_rule_for('AdamW'), lr_rule_for('Lamb')
+        ('linear', 'sqrt', 'sqrt')
+        >>> lr_rule_for('AdamW', 'linear')
+        'linear'
+    """
+    if lr_scaling != 'auto':
+        if lr_scaling not in LR_RULES:
+            raise ValueError(f"{LR_KEY}={lr_scaling!r}: choose 'auto', "
+                             f'{", ".join(map(repr, LR_RULES))}')
+        return lr_scaling
+    name = optimizer_name.lower()
+    if any(n in name for n in _SQRT_NAMES):
+        return 'sqrt'
+    if any(n in name for n in _LINEAR_NAMES):
+        return 'linear'
+    raise ValueError(
+        f'no LR rule known for optimizer {optimizer_name} with a larger '
+        f"batch: set {LR_KEY} to 'linear', 'sqrt' or 'none'")
+
+
+def lr_factor(scale: int, rule: str) -> float:
+    """LR multiplier for a batch ``scale`` times the recipe's.
+
+    Example:
+        >>> lr_factor(4, 'linear'), lr_factor(4, 'sqrt'), lr_factor(4, 'none')
+        (4.0, 2.0, 1.0)
+    """
+    return {
+        'linear': float(scale),
+        'sqrt': math.sqrt(scale),
+        'none': 1.0
+    }[rule]
+
+
+class SampleSchedule:
+    """Stage, batch and compute of every iteration of a plan, counted in
+    samples.
+
+    Args:
+        plan (CurriculumPlan): an ``'etpp'`` plan.
+        scales (list[int]): batch multiple of each stage.
+        align_to_epochs (bool): keep each epoch in the stage it starts in
+            (for data replay, whose buffers hold one size); compute is
+            still counted per batch.
+
+    Example:
+        >>> from etpp_mm.curriculum import Stage, build_plan
+        >>> plan = build_plan([Stage(0.5, 8), Stage(0.5, 16)], 'etpp',
+        ...                   recipe_epochs=2, full_size=16)
+        >>> schedule = SampleSchedule(plan, [2, 1])
+        >>> schedule.bounds  # stage ends, equivalent epochs
+        [1.0, 2.0]
+        >>> batches, done = schedule.epoch(0.0, samples=40, batch=10)
+        >>> batches, done  # 4x cheaper stage, twice the batch
+        ([(0, 20), (0, 20)], 0.25)
+        >>> [len(e) for e in schedule.run(0.0, samples=40, batch=10)]
+        [2, 2, 2, 2, 4]
+    """
+
+    def __init__(self,
+                 plan: CurriculumPlan,
+                 scales: Sequence[int],
+                 align_to_epochs: bool = False):
+        if plan.mode != 'etpp':
+            raise ValueError(
+                f'{BATCH_KEY} needs an ET++ (compute budget) plan, got mode '
+                f"{plan.mode!r}: use an etpp preset or mode='etpp'")
+        if len(scales) != len(plan.stages):
+            raise ValueError(f'{len(scales)} batch multiples for '
+                             f'{len(plan.stages)} stages')
+        self.costs = [s.cost for s in plan.stages]
+        self.scales = list(scales)
+        self.align_to_epochs = align_to_epochs
+        self.bounds, total = [], 0.0
+        for stage in plan.stages:
+            total += stage.stage.share * plan.budget
+            self.bounds.append(total)
+        self.total = self.bounds[-1]
+
+    def finished(self, done: float) -> bool:
+        return done >= self.total * (1 - _EPS)
+
+    def stage_at(self, done: float) -> int:
+        """The stage running once ``done`` equivalent epochs are spent."""
+        for index, bound in enumerate(self.bounds):
+            if done < bound * (1 - _EPS):
+                return index
+        return len(self.bounds) - 1
+
+    def epoch(self,
+              done: float,
+              samples: int,
+              batch: int,
+              drop_last: bool = False) -> Tuple[List[Batch], float]:
+        """The batches of one epoch that starts at ``done``.
+
+        Args:
+            done: equivalent full-size epochs spent before the epoch.
+            samples: samples per epoch of this process (its sampler's
+                length).
+            batch: the recipe's batch size per process.
+            drop_last: drop an epoch's last, incomplete batch.
+
+        Returns:
+            tuple: ``[(stage, samples)]`` per iteration, and ``done`` after
+            the epoch. The last epoch stops where the budget is spent.
+        """
+        if samples < 1 or batch < 1:
+            raise ValueError(f'cannot train on {samples} samples per epoch '
+                             f'in batches of {batch}')
+        batches, used = [], 0
+        fixed = self.stage_at(done) if self.align_to_epochs else None
+        while used < samples and not self.finished(done):
+            stage = self.stage_at(done) if fixed is None else fixed
+            size = batch * self.scales[stage]
+            count = min(size, samples - used)
+            if count < size and drop_last:
+                break
+            batches.append((stage, count))
+            used += count
+            done += count * self.costs[stage] / samples
+        return batches, done
+
+    def run(self,
+            done: float,
+            samples: int,
+            batch: int,
+            drop_last: bool = False) -> List[List[Batch]]:
+        """The batches of every remaining epoch from ``done``."""
+        epochs = []
+        while not self.finished(done):
+            batches, done = self.epoch(done, samples, batch, drop_last)
+            if not batches:
+                raise ValueError(
+                    f'an epoch of {samples} samples per process gives no '
+                    f'batch of {batch}: lower train_dataloader.batch_size '
+                    'or set drop_last=False')
+            epochs.append(batches)
+        return epochs
+
+    def fraction(self, done: float) -> float:
+        """Compute progress in ``[0, 1]``."""
+        return min(1.0, done / self.total)
+
+    def scale_at(self, stage: Optional[int]) -> int:
+        return 1 if stage is None else self.scales[stage]

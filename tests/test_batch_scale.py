@@ -1,0 +1,180 @@
+"""Early large batch on a compute clock counted in samples: the pure
+schedule, LR rule and ETA model, and real training (workers, resume with
+another process count)."""
+import os
+import re
+import os.path as osp
+
+import pytest
+
+from conftest import ROOT, load_probe, run_tool, train
+from etpp_mm.curriculum import (SampleSchedule, StageEta, build_plan,
+                                lr_factor, lr_rule_for, preset_stages,
+                                stage_batch_scales)
+
+TINY = osp.join(ROOT, 'tests', 'configs', 'fmnist_tiny_batch.py')
+KILLED = osp.join(ROOT, 'tests', 'configs', 'fmnist_tiny_batch_killed.py')
+
+
+def etpp_plan(recipe_epochs=18):
+    mode, stages = preset_stages('etpp', full_size=(224, 224))
+    return build_plan(stages, mode, recipe_epochs, (224, 224))
+
+
+@pytest.mark.parametrize('samples,batch', [(1000, 32), (333, 7)])
+def test_compute_equals_the_plan_at_every_stage_boundary(samples, batch):
+    plan = etpp_plan()
+    scales = stage_batch_scales('auto', [s.size for s in plan.stages],
+                                plan.full_size)
+    assert scales[0] > 1
+    schedule = SampleSchedule(plan, scales)
+    done, previous = 0.0, None
+    for batches in schedule.run(0.0, samples, batch):
+        for stage, count in batches:
+            if stage != previous and previous is not None:
+                # the stage's share ends here, not at an epoch end: within
+                # one batch of the previous stage
+                step = batch * scales[previous] * plan.stages[
+                    previous].cost / samples
+                assert -1e-9 <= done - schedule.bounds[previous] < step
+            assert count <= batch * scales[stage]
+            done += count * plan.stages[stage].cost / samples
+            previous = stage
+    # the ten equal shares of 18 epochs: 1.8 equivalent epochs each
+    assert schedule.bounds[:2] == pytest.approx([1.8, 3.6])
+    assert -1e-9 <= done - plan.budget < batch * plan.stages[-1].cost / samples
+
+
+def test_resume_continues_the_same_schedule_with_another_epoch_size():
+    plan = etpp_plan()
+    schedule = SampleSchedule(plan, [2] * 10)
+    epochs = schedule.run(0.0, 1000, 32)
+    # after 7 epochs of one process, continue with 2 (half the samples each)
+    done = 0.0
+    for _ in range(7):
+        _, done = schedule.epoch(done, 1000, 32)
+    rest = schedule.run(done, 500, 32)
+    assert sum(len(e) for e in rest) > 0
+    assert schedule.stage_at(done) == epochs[7][0][0]
+    assert [b[0] for b in rest[-1]][-1] == 9
+
+
+@pytest.mark.parametrize('name,rule,factor', [('SGD', 'linear', 4.0),
+                                              ('LARS', 'linear', 4.0),
+                                              ('AdamW', 'sqrt', 2.0),
+                                              ('Adam', 'sqrt', 2.0),
+                                              ('Lamb', 'sqrt', 2.0)])
+def test_lr_rule_per_optimizer_type(name, rule, factor):
+    assert lr_rule_for(name) == rule
+    assert lr_factor(4, lr_rule_for(name)) == factor
+    assert lr_factor(4, lr_rule_for(name, 'none')) == 1.0
+
+
+def test_bad_batch_scale_and_lr_rule_name_the_key():
+    with pytest.raises(ValueError, match='batch_scale gives a multiple for '
+                       'size 13'):
+        stage_batch_scales({13: 2}, [(12, 12), (28, 28)], (28, 28))
+    with pytest.raises(ValueError, match='lr_scaling'):
+        lr_rule_for('Adagradish2', 'cubic')
+    with pytest.raises(ValueError, match="set EfficientTrainHook.lr_scal"):
+        lr_rule_for('Shampoo')
+    with pytest.raises(ValueError, match="needs an ET\\+\\+"):
+        mode, stages = preset_stages('et', full_size=(224, 224))
+        SampleSchedule(build_plan(stages, mode, 10, (224, 224)), [1] * 4)
+
+
+def test_eta_model_prices_unseen_sizes_by_pixels():
+    eta = StageEta([(12, 12), (20, 20), (28, 28)])
+    assert eta.remaining([10, 10, 10]) is None
+    for _ in range(20):
+        eta.observe(0, 64, 0.32)
+    assert eta.measured_stages() == [0]
+    # 20 px, unseen: the nearest measured size (12) scaled by pixels
+    assert eta.seconds_per_sample(1) == pytest.approx(0.005 * 400 / 144)
+    eta.observe(2, 16, 0.16)
+    # 400 px is nearer 144 than 784: still priced from 12 px
+    assert eta.seconds_per_sample(1) == pytest.approx(0.005 * 400 / 144)
+    eta2 = StageEta([(12, 12), (24, 24), (28, 28)])
+    eta2.observe(0, 64, 0.32)
+    eta2.observe(2, 16, 0.16)  # 576 px is nearer 784
+    assert eta2.seconds_per_sample(1) == pytest.approx(0.01 * 576 / 784)
+    assert eta.remaining([0, 0, 100]) == pytest.approx(1.0)
+
+
+def _batches(records):
+    return [(r['size'][0], r['batch'], r['lr']) for _, r in
+            sorted(records.items())]
+
+
+def test_workers_see_each_batch_stage_and_kill_resume_replays_it(
+        tmp_path, fmnist_root):
+    """Persistent workers, a stage change mid-run with batch x4/x2, then
+    a run killed with SIGKILL and resumed: same (size, batch, LR)."""
+    opts = ['train_dataloader.num_workers=2',
+            'train_dataloader.persistent_workers=True']
+    whole = tmp_path / 'whole'
+    train(TINY, whole, '--cfg-options', *opts)
+    expected, _ = load_probe(whole)
+    seq = _batches(expected)
+    assert {(s, b) for s, b, _ in seq} == {(12, 64), (20, 32), (28, 16)}
+    for it, r in expected.items():
+        stage = [12, 20, 28].index(r['size'][0])
+        assert r['sizes'] == [r['size']] and r['stamps'] == [stage], it
+    lrs = {s: lr for s, _, lr in seq}
+    assert lrs[12] == pytest.approx(4 * lrs[28])  # SGD: linear rule
+
+    parts = tmp_path / 'parts'
+    proc = train(KILLED, parts, '--cfg-options', *opts, check=False)
+    assert proc.returncode != 0
+    train(TINY, parts, '--resume', '--cfg-options', *opts)
+    resumed, _ = load_probe(parts)
+    assert _batches(resumed) == seq
+
+
+def _launch(config, procs, work_dir, *extra):
+    env = {'OMP_NUM_THREADS': '1', 'PORT': str(29500 + os.getpid() % 1000)}
+    if procs == 1:
+        return train(config, work_dir, *extra, env=env, check=False)
+    return run_tool(['bash', osp.join(ROOT, 'tools', 'dist_train.sh'),
+                     config, str(procs), '--work-dir', str(work_dir), *extra],
+                    env=env, check=False)
+
+
+@pytest.mark.parametrize('first,second', [(1, 2), (2, 1)])
+def test_resume_with_another_process_count_continues_the_curve(
+        tmp_path, fmnist_root, first, second):
+    """Trained with ``first`` processes, killed, resumed with ``second``:
+    the compute curve continues where the checkpoint left it and ends at
+    the budget (iterations per epoch differ between the two parts)."""
+    proc = _launch(KILLED, first, tmp_path, '--cfg-options',
+                   'custom_hooks.2.at_iter=' + ('9' if first == 1 else '12'))
+    assert proc.returncode != 0
+    before, _ = load_probe(tmp_path)
+    proc = _launch(TINY, second, tmp_path, '--resume')
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert 'samples-counted curriculum' in proc.stdout
+    after, _ = load_probe(tmp_path)
+    resumed_at = int(re.search(r'resumed epoch: \d+, iter: (\d+)',
+                               proc.stdout).group(1))
+    # killed at an epoch start: the resumed run starts where the last
+    # batch of the first part left the compute (per process: 64 / first
+    # samples an epoch, budget 4 equivalent epochs)
+    last = before[resumed_at - 1]
+    step = last['batch'] * (last['size'][0] / 28)**2 / (64 / first) / 4
+    assert after[resumed_at]['compute'] == pytest.approx(
+        last['compute'] + step, abs=1e-9)
+    epoch = after[resumed_at]['epoch']
+    computes = [r['compute'] for _, r in sorted(after.items())]
+    assert computes == sorted(computes)
+    assert computes[-1] > 0.9
+    per_rank = 64 // second
+    scale = {12: 4, 20: 2, 28: 1}
+    for it, r in after.items():
+        if it >= resumed_at:  # the new process count's batches
+            assert r['epoch'] >= epoch
+            assert r['batch'] == min(16 * scale[r['size'][0]], per_rank)
+    assert 'curriculum finished' in proc.stdout
+    done = float(re.search(r'([\d.]+) equivalent full-size epochs',
+                           proc.stdout).group(1))
+    # the budget (4), overshot by less than one full-size batch
+    assert 3.95 <= done < 4 + 16 / (64 / second) + 0.05
