@@ -11,7 +11,6 @@ from typing import Any, Optional, Sequence
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.runner import EpochBasedTrainLoop
 from mmpretrain.registry import HOOKS
 
 from etpp_mm.curriculum import (CurriculumPlan, check_budget, describe_stage,
@@ -22,8 +21,13 @@ from etpp_mm.transforms import (CurriculumStageSync, LowFrequencyTransform,
                                 SharedStageIndex)
 from etpp_mm.utils import drop_collate_scope
 from .compute_clock import ComputeClock
-from .model_check import check_model_at_stages
+from .arguments import (check_argument_types, check_epoch_based_loop,
+                        check_resumed_plan, check_single_hook,
+                        check_train_loop_of_runner)
+from .data_guard import guard_pipelines
+from .dry_run import dry_run
 from .pipeline import train_pipelines
+from .random_state import EpochSeeder
 from .replay_control import ReplayControl, check_replay_cfg
 from .resolver import CurriculumResolver, ResolvedCurriculum
 
@@ -87,9 +91,11 @@ class EfficientTrainHook(Hook):
             processes would need more than ``max_memory_fraction`` of its
             memory. ``None`` (default): off.
         check_model (bool): before training, run the model's loss on two
-            train images at each reduced stage size, so a model that cannot
-            take a size fails at once, naming the model, the size and the
-            setting to change. Defaults to True.
+            train images at each stage size (made at every stage either
+            way), so a size the model cannot take fails at once. Defaults
+            to True.
+        allow_budget_above_recipe (bool): accept a ``budget`` above the
+            recipe's compute (refused by default as a likely mistake).
 
     Example:
         >>> # in a config inheriting an MMPretrain recipe
@@ -113,10 +119,14 @@ class EfficientTrainHook(Hook):
                  interpolation: str = 'lanczos',
                  drop_path_reference_budget: Optional[float] = None,
                  replay: Optional[dict] = None,
-                 check_model: bool = True):
+                 check_model: bool = True,
+                 allow_budget_above_recipe: bool = False):
+        check_argument_types(locals())
+        check_train_loop_of_runner()
         self.resolver = CurriculumResolver(
             preset, stages, mode, budget, full_size, size_divisor,
-            low_frequency, interpolation, log=self._log)
+            low_frequency, interpolation, log=self._log,
+            allow_budget_above_recipe=allow_budget_above_recipe)
         if drop_path_reference_budget is not None:
             check_budget(
                 drop_path_reference_budget,
@@ -135,6 +145,7 @@ class EfficientTrainHook(Hook):
         self._current_stage: Optional[int] = None
         self._preprocessor: Optional[LowFrequencyDataPreprocessor] = None
         self._loaded_plan: Optional[dict] = None
+        self._seeder: Optional[EpochSeeder] = None
 
     def resolve(self, pipelines: Sequence[Any],
                 recipe_epochs: int) -> ResolvedCurriculum:
@@ -147,12 +158,9 @@ class EfficientTrainHook(Hook):
 
     def before_run(self, runner) -> None:
         self._logger = runner.logger
+        check_single_hook(runner, EfficientTrainHook)
         loop = runner.train_loop
-        if not isinstance(loop, EpochBasedTrainLoop):
-            raise TypeError(
-                'EfficientTrainHook needs an epoch-based train loop '
-                '(train_cfg=dict(by_epoch=True, max_epochs=...)), got '
-                f'{type(loop).__name__}')
+        check_epoch_based_loop(loop)
         pipelines = train_pipelines(loop.dataloader.dataset)
         if drop_collate_scope(loop.dataloader):
             self._log("removed the '_scope_' keyword MMEngine binds to "
@@ -168,6 +176,8 @@ class EfficientTrainHook(Hook):
             sync = CurriculumStageSync(self._stage_index, targets)
             pipeline.transforms.insert(0, sync)
             self._syncs.append(sync)
+        self._seeder = EpochSeeder(runner.seed or 0, runner.rank)
+        guard_pipelines(loop.dataloader.dataset, self._seeder)
         if self.resolver.low_frequency == 'device':
             self._wrap_data_preprocessor(runner)
 
@@ -208,14 +218,8 @@ class EfficientTrainHook(Hook):
                   'normalised batch in the data preprocessor')
 
     def before_train(self, runner) -> None:
-        if runner.iter > 0 and self._loaded_plan is not None and \
-                self._loaded_plan != self.plan.summary():
-            raise ValueError(
-                'the checkpoint being resumed was trained with another '
-                'curriculum plan (EfficientTrainHook arguments, '
-                'train_cfg.max_epochs or train size changed): restore them or '
-                'start a new work_dir. Checkpoint plan: '
-                f'{self._loaded_plan}; current plan: {self.plan.summary()}')
+        check_resumed_plan(self._loaded_plan if runner.iter > 0 else None,
+                           self.plan.summary())
         self.clock.resume(runner.iter)
         loader = runner.train_dataloader
 
@@ -226,10 +230,9 @@ class EfficientTrainHook(Hook):
         try:
             if self._replay is not None:
                 self._replay.check_memory(make_sample)
-            if self.check_model:
-                check_model_at_stages(
-                    _unwrap(runner.model), self.plan, make_sample,
-                    loader.collate_fn, min(2, len(loader.dataset)),
+            dry_run(_unwrap(runner.model), self.plan, self.resolver,
+                    loader.dataset, loader.collate_fn, self.apply_stage,
+                    min(2, len(loader.dataset)), self.check_model,
                     log=self._log)
         finally:
             self.apply_stage(self.plan.stage_index_at(runner.epoch))
@@ -249,6 +252,7 @@ class EfficientTrainHook(Hook):
         # (persistent) workers produce the new stage from its first batch.
         index = self.plan.stage_index_at(runner.epoch)
         self.apply_stage(index)
+        self._seeder.start_epoch(runner.epoch)
         if self._replay is not None:
             self._replay.enter_stage(index, runner.epoch, runner.rank)
         if index != self._current_stage:

@@ -13,6 +13,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from etpp_mm.curriculum import (CurriculumPlan, Stage, build_plan,
                                 check_budget, check_preset, stage_table,
                                 stages_from_dicts)
+from etpp_mm.curriculum.checks import (check_budget_within_recipe,
+                                       check_full_size,
+                                       check_reduced_stages_kept)
 from etpp_mm.ops.size import SizeLike, to_size_pair
 from etpp_mm.transforms import (FourierCrop, LowFrequencyDownsample,
                                 LowFrequencyTransform)
@@ -79,7 +82,7 @@ class CurriculumResolver:
 
     Args:
         preset, stages, mode, budget, full_size, size_divisor,
-        low_frequency, interpolation: as in
+        low_frequency, interpolation, allow_budget_above_recipe: as in
             :class:`~etpp_mm.hooks.EfficientTrainHook`.
         log (callable): called with each message on what resolution did to
             the pipelines (e.g. ``runner.logger.info`` or ``print``).
@@ -109,7 +112,8 @@ class CurriculumResolver:
                  size_divisor: int = 1,
                  low_frequency: str = 'downsample',
                  interpolation: str = 'lanczos',
-                 log: Callable[[str], Any] = quiet):
+                 log: Callable[[str], Any] = quiet,
+                 allow_budget_above_recipe: bool = False):
         if preset is None and stages is None:
             preset = 'etpp'
         if preset is not None:
@@ -136,6 +140,7 @@ class CurriculumResolver:
         self.low_frequency = low_frequency
         self.interpolation = interpolation
         self.log = log
+        self.allow_budget_above_recipe = allow_budget_above_recipe
 
     @classmethod
     def from_hook_cfg(cls, hook_cfg: dict,
@@ -173,6 +178,8 @@ class CurriculumResolver:
         """
         self._prepare_low_frequency(pipelines)
         full_size = train_size(pipelines[0], self.full_size)
+        check_full_size(self.full_size, infer_train_size(pipelines[0]))
+        check_reduced_stages_kept(self.preset, full_size, self.size_divisor)
         mode, stages, from_preset = stage_table(self.preset, self.stages,
                                                 self.mode, full_size,
                                                 self.size_divisor)
@@ -203,6 +210,7 @@ class CurriculumResolver:
         ]
         plan = build_plan(stages, mode, recipe_epochs, full_size,
                           self.budget, self.size_divisor)
+        check_budget_within_recipe(plan, self.allow_budget_above_recipe)
 
         targets = []
         for index, pipeline in enumerate(pipelines):
