@@ -104,3 +104,18 @@ class InterruptAtIter(Hook):
     def before_train_iter(self, runner, batch_idx, data_batch=None):
         if runner.iter == self.at_iter:
             raise Interrupted(f'interrupted before iteration {self.at_iter}')
+
+
+@HOOKS.register_module()
+class KillAtIter(Hook):
+    """Kills its own process with SIGKILL (``kill -9``: no cleanup, no
+    exception handlers) just before iteration ``at_iter``."""
+    priority = 'LOWEST'
+
+    def __init__(self, at_iter):
+        self.at_iter = at_iter
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        if runner.iter == self.at_iter:
+            import signal
+            os.kill(os.getpid(), signal.SIGKILL)
