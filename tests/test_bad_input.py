@@ -4,7 +4,6 @@ import os.path as osp
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 from mmcv.transforms import Compose
 from mmengine.registry import init_default_scope
@@ -105,24 +104,22 @@ def test_iteration_based_recipe_with_epoch_schedulers(tmp_path,
         r"train_cfg\.type='IterBasedTrainLoop'", when='build')
 
 
-def corrupt_folder(root, corrupt):
-    """Six real grey images in two class folders, ``corrupt`` truncated."""
+def image_folder(root):
+    """Six real grey images (crops of a photo) in two class folders."""
     from PIL import Image
     from skimage import data
     camera = data.camera()
-    paths = []
     for i in range(6):
         folder = root / f'class{i % 2}'
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f'img{i}.png'
         Image.fromarray(camera[i * 40:i * 40 + 32, :32]).save(path)
-        paths.append(path)
     return root
 
 
 def folder_cfg(tmp_path, fmnist_root, corrupt_index):
     cfg = tiny_cfg(tmp_path, fmnist_root)
-    root = corrupt_folder(tmp_path / 'images', corrupt_index)
+    root = image_folder(tmp_path / 'images')
     cfg.train_dataloader.batch_size = 2
     cfg.train_dataloader.dataset = dict(
         type='CustomDataset', data_root=str(root), with_label=True,
@@ -192,4 +189,4 @@ def test_resume_with_a_changed_plan_names_the_field():
     message = str(error.value)
     assert 'stages[1].size: checkpoint [20, 20], now [24, 24]' in message
     assert "'stages'" not in message  # not the plans whole
-    assert np.isfinite(len(message)) and len(message) < 600
+    assert len(message) < 600

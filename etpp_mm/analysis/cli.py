@@ -53,8 +53,12 @@ def config_arg_parser(description: str) -> argparse.ArgumentParser:
 
     Example:
         >>> parser = config_arg_parser('Print the plan')
-        >>> parser.parse_args(['cfg.py', '--iters-per-epoch', '4']).json
+        >>> parser.parse_args([__file__, '--iters-per-epoch', '4']).json
         False
+        >>> parser.parse_args(['missing.py'])
+        Traceback (most recent call last):
+        ...
+        SystemExit: 2
     """
     parser = ConfigArgumentParser(description=description)
     parser.add_argument('config', help='config file with EfficientTrainHook')
