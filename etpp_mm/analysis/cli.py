@@ -2,6 +2,7 @@
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import warnings
 from typing import Iterator, Optional, Sequence
@@ -10,21 +11,61 @@ from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 
 
+def positive_int(text: str) -> int:
+    """An ``argparse`` type for counts: refuses zero, negatives and
+    non-integers with a message naming the value.
+
+    Example:
+        >>> positive_int('4')
+        4
+        >>> positive_int('0')
+        Traceback (most recent call last):
+        ...
+        argparse.ArgumentTypeError: must be a positive int, got '0'
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(
+            f'must be a positive int, got {text!r}')
+    return value
+
+
+class ConfigArgumentParser(argparse.ArgumentParser):
+    """A parser that refuses a ``config`` path that is not a file, in one
+    line (exit code 2, no traceback)."""
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        config = getattr(parsed, 'config', None)
+        if config is not None and not os.path.isfile(config):
+            self.exit(
+                2, f'{self.prog}: error: config file {config!r} does not '
+                'exist\n')
+        return parsed
+
+
 def config_arg_parser(description: str) -> argparse.ArgumentParser:
     """A parser with the arguments every curriculum tool takes: the config,
     ``--json``, ``--iters-per-epoch`` and ``--cfg-options``.
 
     Example:
         >>> parser = config_arg_parser('Print the plan')
-        >>> parser.parse_args(['cfg.py', '--iters-per-epoch', '4']).json
+        >>> parser.parse_args([__file__, '--iters-per-epoch', '4']).json
         False
+        >>> parser.parse_args(['missing.py'])
+        Traceback (most recent call last):
+        ...
+        SystemExit: 2
     """
-    parser = argparse.ArgumentParser(description=description)
+    parser = ConfigArgumentParser(description=description)
     parser.add_argument('config', help='config file with EfficientTrainHook')
     parser.add_argument('--json', action='store_true', help='print JSON')
     parser.add_argument(
         '--iters-per-epoch',
-        type=int,
+        type=positive_int,
         help='train iterations per epoch (default: count them by building '
         'the train dataset)')
     add_cfg_options(parser)

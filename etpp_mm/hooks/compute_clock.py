@@ -13,19 +13,6 @@ from etpp_mm.curriculum import (CurriculumPlan, advance_schedulers,
 from .resolver import quiet
 
 
-def check_resumed_plan(loaded: Optional[dict], plan: CurriculumPlan,
-                       iteration: int) -> None:
-    """Refuse to resume (at ``iteration > 0``) a checkpoint whose saved plan
-    summary ``loaded`` differs from ``plan``'s."""
-    if iteration > 0 and loaded is not None and loaded != plan.summary():
-        raise ValueError(
-            'the checkpoint being resumed was trained with another '
-            'curriculum plan (EfficientTrainHook arguments, '
-            'train_cfg.max_epochs or train size changed): restore them or '
-            f'start a new work_dir. Checkpoint plan: {loaded}; current '
-            f'plan: {plan.summary()}')
-
-
 class _ComputeClockedScheduler(_ParamScheduler):
     """Stands in for a recipe scheduler in ``runner.param_schedulers``.
 

@@ -11,7 +11,6 @@ from typing import Any, Optional, Sequence
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmengine.runner import EpochBasedTrainLoop
 from mmpretrain.registry import HOOKS
 
 from etpp_mm.curriculum import (CurriculumPlan, check_budget, describe_stage,
@@ -21,9 +20,14 @@ from etpp_mm.models import (LowFrequencyDataPreprocessor,
 from etpp_mm.transforms import (CurriculumStageSync, LowFrequencyTransform,
                                 SharedStageIndex)
 from etpp_mm.utils import drop_collate_scope
-from .compute_clock import ComputeClock, check_resumed_plan
-from .model_check import check_model_at_stages
+from .arguments import (check_argument_types, check_epoch_based_loop,
+                        check_resumed_plan, check_single_hook,
+                        check_train_loop_of_runner)
+from .compute_clock import ComputeClock
+from .data_guard import guard_pipelines
+from .dry_run import dry_run
 from .pipeline import train_pipelines
+from .random_state import EpochSeeder
 from .replay_control import ReplayControl, check_replay_cfg
 from .resolver import CurriculumResolver, ResolvedCurriculum
 from .sample_clock import SampleClock
@@ -95,9 +99,11 @@ class EfficientTrainHook(Hook):
         validation (str): ``'full_size'`` (default), ``'stage_size'`` or
             ``'full_size_only'``: see :mod:`.validation`.
         check_model (bool): before training, run the model's loss on two
-            train images at each reduced stage size, so a model that cannot
-            take a size fails at once, naming the model, the size and the
-            setting to change. Defaults to True.
+            train images at each stage size (made at every stage either
+            way), so a size the model cannot take fails at once. Defaults
+            to True.
+        allow_budget_above_recipe (bool): accept a ``budget`` above the
+            recipe's compute (refused by default as a likely mistake).
         batch_scale, lr_scaling: early large batch on a compute clock
             counted in samples (``'etpp'`` only; ``None``, the default, is
             off): see :class:`~etpp_mm.hooks.sample_clock.SampleClock`.
@@ -126,11 +132,15 @@ class EfficientTrainHook(Hook):
                  validation: str = 'full_size',
                  check_model: bool = True,
                  batch_scale: Any = None,
-                 lr_scaling: str = 'auto'):
+                 lr_scaling: str = 'auto',
+                 allow_budget_above_recipe: bool = False):
+        check_argument_types(locals())
+        check_train_loop_of_runner()
         self.resolver = CurriculumResolver(
             preset, stages, mode, budget, full_size, size_divisor,
             low_frequency, interpolation, magnitude=magnitude, log=self._log,
-            augment_at=augment_at)
+            augment_at=augment_at,
+            allow_budget_above_recipe=allow_budget_above_recipe)
         self.validation = StageValidation(validation, log=self._log)
         if drop_path_reference_budget is not None:
             check_budget(
@@ -151,6 +161,7 @@ class EfficientTrainHook(Hook):
         self._current_stage: Optional[int] = None
         self._preprocessor: Optional[LowFrequencyDataPreprocessor] = None
         self._loaded_plan = self._loaded_replay = self._loaded_clock = None
+        self._seeder: Optional[EpochSeeder] = None
 
     def resolve(self, pipelines: Sequence[Any],
                 recipe_epochs: int) -> ResolvedCurriculum:
@@ -163,12 +174,9 @@ class EfficientTrainHook(Hook):
 
     def before_run(self, runner) -> None:
         self._logger = runner.logger
+        check_single_hook(runner, EfficientTrainHook)
         loop = runner.train_loop
-        if not isinstance(loop, EpochBasedTrainLoop):
-            raise TypeError(
-                'EfficientTrainHook needs an epoch-based train loop '
-                '(train_cfg=dict(by_epoch=True, max_epochs=...)), got '
-                f'{type(loop).__name__}')
+        check_epoch_based_loop(loop)
         pipelines = train_pipelines(loop.dataloader.dataset)
         if drop_collate_scope(loop.dataloader):
             self._log("removed the '_scope_' keyword MMEngine binds to "
@@ -188,6 +196,8 @@ class EfficientTrainHook(Hook):
             self._syncs.append(sync)
         self._syncs += self.validation.attach(runner, plan, self._stage_index,
                                               self.low_frequency_step)
+        self._seeder = EpochSeeder(runner.seed or 0, runner.rank)
+        guard_pipelines(loop.dataloader.dataset, self._seeder)
         if self.resolver.low_frequency == 'device':
             self._wrap_data_preprocessor(runner)
 
@@ -229,7 +239,8 @@ class EfficientTrainHook(Hook):
                   'normalised batch in the data preprocessor')
 
     def before_train(self, runner) -> None:
-        check_resumed_plan(self._loaded_plan, self.plan, runner.iter)
+        check_resumed_plan(self._loaded_plan if runner.iter > 0 else None,
+                           self.plan.summary())
         self.timer.start(runner, self._loaded_clock)
         if runner.iter > 0 and self._replay is not None:
             self._replay.load_state_dict(self._loaded_replay)
@@ -242,10 +253,9 @@ class EfficientTrainHook(Hook):
         try:
             if self._replay is not None:
                 self._replay.check_memory(make_sample)
-            if self.check_model:
-                check_model_at_stages(
-                    _unwrap(runner.model), self.plan, make_sample,
-                    loader.collate_fn, min(2, len(loader.dataset)),
+            dry_run(_unwrap(runner.model), self.plan, self.resolver,
+                    loader.dataset, loader.collate_fn, self.apply_stage,
+                    min(2, len(loader.dataset)), self.check_model,
                     log=self._log)
         finally:
             self.apply_stage(self.plan.stage_index_at(runner.epoch))
@@ -265,6 +275,7 @@ class EfficientTrainHook(Hook):
         # (persistent) workers produce the new stage from its first batch.
         index = self.timer.begin_epoch(runner.epoch)
         self.apply_stage(index)
+        self._seeder.start_epoch(runner.epoch)
         if self._replay is not None:
             self._replay.enter_stage(index, runner.epoch, runner.rank)
         if index != self._current_stage and self.samples is None:

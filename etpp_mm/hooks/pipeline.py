@@ -1,7 +1,7 @@
 """Find, inspect and edit the live train pipelines of a dataset.
 
-MMPretrain builds a dataset's ``pipeline`` as an :class:`mmcv.transforms.Compose`
-of transform instances. Datasets can be wrapped (``ConcatDataset``,
+MMPretrain builds a dataset's ``pipeline`` as an
+:class:`mmcv.transforms.Compose` of transform instances. Datasets can be wrapped (``ConcatDataset``,
 ``RepeatDataset``, ``ClassBalancedDataset``) and pipelines nested
 (``MultiView`` for self-supervised views, ``RandomApply``/``RandomChoice``).
 These helpers walk all of that.

@@ -13,6 +13,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from etpp_mm.curriculum import (CurriculumPlan, Stage, build_plan,
                                 check_budget, check_preset, scale_magnitudes,
                                 stage_table, stages_from_dicts)
+from etpp_mm.curriculum.checks import (check_budget_within_recipe,
+                                       check_full_size,
+                                       check_reduced_stages_kept)
 from etpp_mm.ops.size import SizeLike, to_size_pair
 from etpp_mm.transforms import (FourierCrop, LowFrequencyDownsample,
                                 LowFrequencyTransform)
@@ -81,7 +84,8 @@ class CurriculumResolver:
 
     Args:
         preset, stages, mode, budget, full_size, size_divisor,
-        low_frequency, interpolation, magnitude, augment_at: as in
+        low_frequency, interpolation, magnitude, augment_at,
+        allow_budget_above_recipe: as in
             :class:`~etpp_mm.hooks.EfficientTrainHook`.
         log (callable): called with each message on what resolution did to
             the pipelines (e.g. ``runner.logger.info`` or ``print``).
@@ -113,7 +117,8 @@ class CurriculumResolver:
                  interpolation: str = 'lanczos',
                  magnitude: str = 'recipe',
                  log: Callable[[str], Any] = quiet,
-                 augment_at: str = 'full'):
+                 augment_at: str = 'full',
+                 allow_budget_above_recipe: bool = False):
         if preset is None and stages is None:
             preset = 'etpp'
         if preset is not None:
@@ -156,6 +161,7 @@ class CurriculumResolver:
         self.magnitude = magnitude
         self.log = log
         self._sizing: Optional[StageSizing] = None
+        self.allow_budget_above_recipe = allow_budget_above_recipe
 
     @classmethod
     def from_hook_cfg(cls, hook_cfg: dict,
@@ -193,6 +199,8 @@ class CurriculumResolver:
         """
         self._prepare_low_frequency(pipelines)
         full_size = train_size(pipelines[0], self.full_size)
+        check_full_size(self.full_size, infer_train_size(pipelines[0]))
+        check_reduced_stages_kept(self.preset, full_size, self.size_divisor)
         mode, stages, from_preset = stage_table(self.preset, self.stages,
                                                 self.mode, full_size,
                                                 self.size_divisor)
@@ -226,6 +234,7 @@ class CurriculumResolver:
             stages = self._scale_magnitudes(stages, present['RandAugment'])
         plan = build_plan(stages, mode, recipe_epochs, full_size,
                           self.budget, self.size_divisor)
+        check_budget_within_recipe(plan, self.allow_budget_above_recipe)
 
         targets = []
         for index, pipeline in enumerate(pipelines):
