@@ -1,12 +1,12 @@
 """Benchmark an EfficientTrain++ curriculum against its recipe, side by side.
 
 One invocation trains the plain recipe (the baseline) and the recipe with
-``EfficientTrainHook`` (``--preset``, ``--size-divisor``) at each of
-``--budgets``, once per seed of ``--seeds`` (``randomness.seed``, the same
-seeds for every variant). The runs go seed-major with the variants
-interleaved (baseline s0, b10 s0, b7.5 s0, baseline s1, ...), so drift of
-the machine falls on every variant alike, and all get the same environment
-(``--threads`` sets ``OMP_NUM_THREADS``; by default it is left as it is).
+``EfficientTrainHook`` (``--preset``, ``--size-divisor``, ``--hook-options``)
+at each of ``--budgets``, plus each ``--variant LABEL BUDGET [KEY=VALUE..]``
+with hook arguments of its own, once per seed of ``--seeds``, seed-major
+with the variants interleaved, so drift of the machine falls on every
+variant alike; all get the same environment (``--threads`` sets
+``OMP_NUM_THREADS``).
 
 Each run is a separate ``tools/train.py`` process on a config written into
 its own folder (``runs/<variant>_s<seed>_<key>/run_config.py``: the recipe
@@ -20,19 +20,17 @@ threads, validation, machine): the same command resumes and skips them. A
 run that fails is reported with its log and not cached.
 
 The Markdown report (``--report``) gives the command, date, machine, a
-table of the variants (budget, real epochs, top-1 mean, spread and per
-seed, wall time, measured and theoretical speed-up, top-1 against the
-baseline) and whether the target is met; ``--plot`` draws top-1 against
-wall time. The logic is in :mod:`etpp_mm.bench`.
+table of the variants (budget, epochs, top-1 mean, spread and per seed,
+wall time, measured and theoretical speed-up, top-1 against the baseline)
+and the target's verdict; ``--plot`` draws top-1 against wall time.
 
 Example::
 
     python tools/benchmark.py \\
         configs/fashion_mnist/resnet18-w8_1xb128_fmnist.py \\
         --budgets 10 7.5 --seeds 0 1 --preset etpp --size-divisor 4 \\
-        --work-dir work_dirs/benchmark_fmnist \\
-        --report docs/benchmark_fmnist.md \\
-        --plot docs/images/benchmark_fmnist.png
+        --variant stage 10 augment_at=stage batch_scale=auto \\
+        --work-dir work_dirs/benchmark_fmnist --report docs/benchmark_fmnist.md
 """
 import argparse
 import copy
@@ -41,7 +39,7 @@ import os.path as osp
 import shlex
 import sys
 
-import etpp_mm
+import etpp_mm  # first: it hides known third-party warnings
 from etpp_mm.analysis import curriculum_of_config
 from etpp_mm.analysis.cli import load_config, parse_cfg_options
 from etpp_mm.bench.campaign import Campaign, Printer, run_environment
@@ -50,6 +48,8 @@ from etpp_mm.bench.machine import machine_info
 from etpp_mm.bench.recipe import Recipe
 from etpp_mm.bench.runs import OUTPUT_FILE, plain_number, train_in_process
 from etpp_mm.bench.variants import check_benchmark_input, make_variants
+from etpp_mm.curriculum import check_budget
+from mmpretrain.registry import HOOKS
 
 TRAIN_SCRIPT = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 CACHE_FILE = 'benchmark_cache.json'
@@ -67,9 +67,25 @@ def parse_args(argv=None):
         '--budgets',
         nargs='*',
         type=float,
-        required=True,
+        default=[],
         help='curriculum budgets in equivalent full-size epochs, one '
         'variant each (e.g. 10 for 2/3 of a 15-epoch recipe)')
+    parser.add_argument(
+        '--hook-options',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
+        help='more EfficientTrainHook arguments for the variants of '
+        '--budgets, e.g. augment_at=stage batch_scale=auto')
+    parser.add_argument(
+        '--variant',
+        nargs='+',
+        action='append',
+        default=[],
+        metavar='LABEL BUDGET [KEY=VALUE',
+        help='one more curriculum variant, named "LABEL bBUDGET", with its '
+        'own EfficientTrainHook arguments (repeatable), e.g. --variant '
+        'stage 10 augment_at=stage batch_scale=auto')
     parser.add_argument(
         '--seeds',
         nargs='*',
@@ -174,12 +190,14 @@ def plan_variants(recipe, variants):
         cfg = copy.deepcopy(recipe.cfg)
         cfg.custom_hooks = list(recipe.other_hooks) + [variant.hook_cfg()]
         try:
+            HOOKS.build(variant.hook_cfg())  # every argument, not only plans
             plan = curriculum_of_config(cfg, recipe.iters_per_epoch).plan
         except ValueError as err:
             raise ValueError(
-                f'--budgets {variant.budget} with --preset {variant.preset} '
-                f'--size-divisor {variant.size_divisor} cannot run on this '
-                f'recipe: {err}') from err
+                f'{variant.name} (--preset {variant.preset} --size-divisor '
+                f'{variant.size_divisor}, hook arguments '
+                f'{dict(variant.hook_options)}) cannot run on this recipe: '
+                f'{err}') from err
         full_size = plan.full_size[0]  # the hook logs the height
         planned.append(
             dataclasses.replace(variant, real_epochs=plan.total_epochs,
@@ -198,13 +216,34 @@ def run_settings(recipe, args, env, machine):
         machine={k: machine[k] for k in ('cpu', 'logical_cpus', 'gpu')})
 
 
+def labelled_variants(specs):
+    """``--variant LABEL BUDGET [KEY=VALUE ...]``s as ``(label, budget,
+    options)``."""
+    labelled = []
+    for spec in specs:
+        if len(spec) < 2:
+            raise ValueError(f'--variant {shlex.join(spec)}: give a label '
+                             'and a budget, then KEY=VALUE hook arguments')
+        try:
+            budget = plain_number(float(spec[1]))
+        except ValueError:
+            raise ValueError(f'--variant {shlex.join(spec)}: the budget '
+                             f'{spec[1]!r} is not a number') from None
+        check_budget(budget, key=f'--variant {spec[0]} budget')
+        labelled.append((spec[0], budget, parse_cfg_options(spec[2:])))
+    return labelled
+
+
 def benchmark(args, say, command):
     budgets = [plain_number(b) for b in args.budgets]
-    check_benchmark_input(budgets, args.seeds, args.preset,
-                          args.size_divisor, args.threads)
+    labelled = labelled_variants(args.variant)
+    check_benchmark_input(budgets or [b for _, b, _ in labelled], args.seeds,
+                          args.preset, args.size_divisor, args.threads)
     recipe = read_recipe(args)
     variants, full_size = plan_variants(
-        recipe, make_variants(budgets, args.preset, args.size_divisor))
+        recipe,
+        make_variants(budgets, args.preset, args.size_divisor,
+                      parse_cfg_options(args.hook_options), labelled))
     env = run_environment(args.threads)
     machine = machine_info()
     campaign = Campaign(args.work_dir, CACHE_FILE, LOG_FILE, say)

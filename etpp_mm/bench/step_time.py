@@ -158,4 +158,3 @@ def scaled_pairs(sizes: Sequence[int], full_size: int, base_batch: int,
             if scale > 1 and scale * size * size <= full_size * full_size:
                 pairs.append((size, base_batch * scale))
     return pairs
-

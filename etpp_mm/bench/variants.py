@@ -32,6 +32,8 @@ class Variant:
             the plan's).
         theoretical_speedup (float): recipe compute over the variant's, counted
             in pixels (1 for the baseline).
+        hook_options (tuple): more ``EfficientTrainHook`` arguments as
+            ``(key, value)`` pairs (e.g. ``(('batch_scale', 'auto'),)``).
 
     Example:
         >>> Variant('etpp b7.5', 7.5, 'etpp', 4).folder
@@ -45,6 +47,7 @@ class Variant:
     size_divisor: int = 1
     real_epochs: Optional[int] = None
     theoretical_speedup: float = 1.0
+    hook_options: Tuple[Tuple[str, Any], ...] = ()
 
     @property
     def is_baseline(self) -> bool:
@@ -63,7 +66,8 @@ class Variant:
             type='EfficientTrainHook',
             preset=self.preset,
             budget=self.budget,
-            size_divisor=self.size_divisor)
+            size_divisor=self.size_divisor,
+            **dict(self.hook_options))
 
     def identity(self) -> Dict[str, Any]:
         """What makes the variant's runs differ from the baseline's (for
@@ -71,28 +75,50 @@ class Variant:
         the size divisor keeps its cached runs."""
         if self.is_baseline:
             return dict(variant=BASELINE)
-        return dict(
+        identity = dict(
             variant=self.name,
             preset=self.preset,
             budget=self.budget,
             size_divisor=self.size_divisor)
+        if self.hook_options:  # keeps the keys of runs without options
+            identity['hook_options'] = [list(o) for o in self.hook_options]
+        return identity
 
 
-def make_variants(budgets: Sequence[Number], preset: str,
-                  size_divisor: int = 1) -> List[Variant]:
-    """The baseline followed by one curriculum variant per budget, in the
-    order of ``budgets`` (epochs and speed-ups are filled in later from the
-    plans).
+def make_variants(budgets: Sequence[Number],
+                  preset: str,
+                  size_divisor: int = 1,
+                  hook_options: Optional[Mapping[str, Any]] = None,
+                  labelled: Sequence[Tuple[str, Number, Mapping]] = ()
+                  ) -> List[Variant]:
+    """The baseline, one curriculum variant per budget (in the order of
+    ``budgets``, each with ``hook_options``), then one per ``labelled``
+    ``(label, budget, hook options)`` (epochs and speed-ups are filled in
+    later from the plans).
 
     Example:
         >>> [v.name for v in make_variants([10.0, 7.5], 'etpp', 4)]
         ['baseline', 'etpp b10', 'etpp b7.5']
+        >>> variants = make_variants(
+        ...     [10], 'etpp', 4, {'augment_at': 'stage'},
+        ...     [('batch', 10, {'batch_scale': 'auto'})])
+        >>> [(v.name, v.hook_cfg()) for v in variants[1:]][1]
+        ('batch b10', {'type': 'EfficientTrainHook', 'preset': 'etpp', \
+'budget': 10, 'size_divisor': 4, 'batch_scale': 'auto'})
     """
     variants = [Variant(BASELINE)]
-    for budget in budgets:
+    common = tuple((hook_options or {}).items())
+    for label, budget, options in [(preset, b, dict(common))
+                                   for b in budgets] + list(labelled):
         budget = plain_number(budget)
         variants.append(
-            Variant(f'{preset} b{budget}', budget, preset, size_divisor))
+            Variant(f'{label} b{budget}', budget, preset, size_divisor,
+                    hook_options=tuple(options.items())))
+    names = [v.name for v in variants]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f'two variants are named {name!r}: give each '
+                             '--variant its own label')
     return variants
 
 
