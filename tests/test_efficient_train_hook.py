@@ -102,12 +102,14 @@ def _first_iter_at(records, fraction):
     return min(it for it, r in records.items() if r['compute'] >= fraction)
 
 
-@pytest.mark.parametrize('schedule,recipe_epochs', [
-    ('recipe_schedule_deit.py', 300),  # warm-up + cosine
-    ('recipe_schedule_resnet.py', 100),  # multi-step
+@pytest.mark.parametrize('schedule,recipe_epochs,extra', [
+    ('recipe_schedule_deit.py', 300, {}),  # warm-up + cosine
+    ('recipe_schedule_resnet.py', 100, {}),  # multi-step
+    # the samples-counted clock of early large batch, at batch x1
+    ('recipe_schedule_deit.py', 300, dict(batch_scale=1)),
 ])
 def test_lr_follows_compute_progress(tmp_path, fmnist_root, schedule,
-                                     recipe_epochs):
+                                     recipe_epochs, extra):
     """At compute fractions 0.1/0.2/0.6/0.9 the LR equals the recipe's LR
     at the same fraction of its own schedule (one iteration per epoch)."""
     recipe = Config.fromfile(osp.join(ROOT, 'tests', 'configs', schedule))
@@ -137,7 +139,8 @@ def test_lr_follows_compute_progress(tmp_path, fmnist_root, schedule,
             type='EfficientTrainHook',
             preset='etpp',
             budget=recipe_epochs * 2 / 3,
-            size_divisor=4),
+            size_divisor=4,
+            **extra),
         dict(type='ProbeHook')
     ]
     run(cfg)

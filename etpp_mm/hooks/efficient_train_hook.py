@@ -184,6 +184,8 @@ class EfficientTrainHook(Hook):
                       "with 'mmpretrain::' (it breaks default_collate)")
         resolved = self.resolve(pipelines, loop.max_epochs)
         self.plan = plan = resolved.plan
+        # the recipe's own iterations per epoch, before any loader swap
+        self.clock = ComputeClock(plan, len(loop.dataloader), log=self._log)
         if self.samples is not None:  # each batch carries its own stage
             self._stage_index = self.samples.install(loop, plan, self)
         for type_name in resolved.dropped:
@@ -201,7 +203,6 @@ class EfficientTrainHook(Hook):
         if self.resolver.low_frequency == 'device':
             self._wrap_data_preprocessor(runner)
 
-        self.clock = ComputeClock(plan, len(loop.dataloader), log=self._log)
         self.timer = self.samples or self.clock
         if self.replay is not None:
             self._replay = ReplayControl(
