@@ -178,3 +178,18 @@ def test_resume_with_another_process_count_continues_the_curve(
                            proc.stdout).group(1))
     # the budget (4), overshot by less than one full-size batch
     assert 3.95 <= done < 4 + 16 / (64 / second) + 0.05
+
+
+def test_eta_rate_follows_the_last_iterations_of_each_size():
+    """A machine that gets twice as slow: the rate is that of the last
+    ``window`` iterations, not the run's average; stages of one size share
+    their measurements."""
+    eta = StageEta([(12, 12), (28, 28), (12, 12)], window=10)
+    for _ in range(30):
+        eta.observe(0, 100, 1.0)
+    for _ in range(10):
+        eta.observe(2, 100, 2.0)
+    assert eta.seconds_per_sample(0) == pytest.approx(0.02)
+    assert eta.seconds_per_sample(2) == pytest.approx(0.02)
+    assert eta.measured_stages(40) == [0, 2]
+    assert eta.remaining([50, 0, 50]) == pytest.approx(2.0)
