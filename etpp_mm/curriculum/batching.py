@@ -14,6 +14,7 @@ import math
 from typing import Any, List, Optional, Sequence, Tuple
 
 from .plan import CurriculumPlan, SizePair
+from .stage_values import values_per_stage
 
 BATCH_KEY = 'EfficientTrainHook.batch_scale'
 LR_KEY = 'EfficientTrainHook.lr_scaling'
@@ -26,12 +27,6 @@ _LINEAR_NAMES = ('sgd', 'lars', 'rmsprop')
 _EPS = 1e-12
 
 Batch = Tuple[int, int]  # (stage index, samples of this process)
-
-
-def _side(size: Any) -> Any:
-    if isinstance(size, (list, tuple)):
-        return size[0] if size[0] == size[1] else tuple(size)
-    return size
 
 
 def stage_batch_scales(spec: Any, sizes: Sequence[SizePair],
@@ -60,24 +55,7 @@ def stage_batch_scales(spec: Any, sizes: Sequence[SizePair],
     if spec == 'auto':
         full = full_size[0] * full_size[1]
         return [max(1, full // (h * w)) for h, w in sizes]
-    sides = [_side(s) for s in sizes]
-    if isinstance(spec, dict):
-        for key in spec:
-            if _side(key) not in sides:
-                raise ValueError(
-                    f'{BATCH_KEY} gives a multiple for size {key!r}, but the '
-                    f"plan's stage sizes are {list(dict.fromkeys(sides))}: "
-                    'key it by those sizes')
-        keyed = {_side(k): v for k, v in spec.items()}
-        scales = [keyed.get(s, 1) for s in sides]
-    elif isinstance(spec, (list, tuple)):
-        if len(spec) != len(sizes):
-            raise ValueError(f'{BATCH_KEY}={list(spec)} gives {len(spec)} '
-                             f'values for {len(sizes)} stages: give one per '
-                             "stage, a dict {size: multiple} or 'auto'")
-        scales = list(spec)
-    else:
-        scales = [spec] * len(sizes)
+    scales = values_per_stage(spec, sizes, BATCH_KEY, 'multiple')
     for scale in scales:
         if isinstance(scale, bool) or not isinstance(scale,
                                                      int) or scale < 1:

@@ -4,18 +4,12 @@ import math
 import statistics
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
+from etpp_mm.curriculum.stage_values import values_per_stage
+
 AUTO = 'auto'
 FACTORS_KEY = 'EfficientTrainHook.replay.factors'
 
 Factor = Union[int, str]
-
-
-def _side(size: Any) -> Any:
-    """Dict keys name square sizes by their side."""
-    if isinstance(size, int):
-        return size
-    size = tuple(size)
-    return size[0] if size[0] == size[1] else size
 
 
 def _check_factor(factor: Any) -> Factor:
@@ -43,24 +37,7 @@ def replay_factors(spec: Any, sizes: Sequence[Any]) -> List[Factor]:
         ...
         ValueError: ...factors gives a factor for size 13, but the plan's ...
     """
-    sides = [_side(s) for s in sizes]
-    if isinstance(spec, dict):
-        for key in spec:
-            if _side(key) not in sides:
-                raise ValueError(
-                    f'{FACTORS_KEY} gives a factor for size {key!r}, but '
-                    f"the plan's stage sizes are {list(dict.fromkeys(sides))}"
-                    ': key the factors by those sizes')
-        keyed = {_side(k): v for k, v in spec.items()}
-        factors = [keyed.get(s, 1) for s in sides]
-    elif isinstance(spec, (list, tuple)):
-        if len(spec) != len(sizes):
-            raise ValueError(
-                f'{FACTORS_KEY}: {list(spec)} gives {len(spec)} values for '
-                f'{len(sizes)} stages: give one per stage')
-        factors = list(spec)
-    else:
-        factors = [spec] * len(sizes)
+    factors = values_per_stage(spec, sizes, FACTORS_KEY, 'factor')
     return [_check_factor(f) for f in factors]
 
 
