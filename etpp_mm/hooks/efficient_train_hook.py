@@ -22,6 +22,7 @@ from etpp_mm.transforms import (CurriculumStageSync, LowFrequencyTransform,
                                 SharedStageIndex)
 from etpp_mm.utils import drop_collate_scope
 from .compute_clock import ComputeClock
+from .loader_setup import check_collate, setup_collate
 from .model_check import check_model_at_stages
 from .pipeline import train_pipelines
 from .replay_control import ReplayControl, check_replay_cfg
@@ -95,6 +96,10 @@ class EfficientTrainHook(Hook):
             process. Training is refused if the buffers of this machine's
             processes would need more than ``max_memory_fraction`` of its
             memory. ``None`` (default): off.
+        collate (str): ``'stack'``: the train loader collates with
+            ``default_collate`` (one tensor a batch); ``'recipe'`` keeps its
+            own; ``'auto'`` (default) stacks where it is safe and pays, see
+            :func:`~etpp_mm.hooks.loader_setup.setup_collate`.
         check_model (bool): before training, run the model's loss on two
             train images at each reduced stage size, so a model that cannot
             take a size fails at once, naming the model, the size and the
@@ -123,7 +128,7 @@ class EfficientTrainHook(Hook):
                  augment_at: str = 'full',
                  drop_path_reference_budget: Optional[float] = None,
                  replay: Optional[dict] = None,
-                 check_model: bool = True):
+                 check_model: bool = True, collate: str = 'auto'):
         self.resolver = CurriculumResolver(
             preset, stages, mode, budget, full_size, size_divisor,
             low_frequency, interpolation, log=self._log,
@@ -137,6 +142,7 @@ class EfficientTrainHook(Hook):
         self.drop_path_reference_budget = drop_path_reference_budget
         self.replay = replay
         self.check_model = check_model
+        self.collate = check_collate(collate)
 
         self.plan: Optional[CurriculumPlan] = None
         self.clock: Optional[ComputeClock] = None
@@ -169,6 +175,8 @@ class EfficientTrainHook(Hook):
             self._log("removed the '_scope_' keyword MMEngine binds to "
                       'train_dataloader.collate_fn in configs inherited '
                       "with 'mmpretrain::' (it breaks default_collate)")
+        setup_collate(loop.dataloader, self.collate, _unwrap(runner.model),
+                      pipelines, self._log)
         resolved = self.resolve(pipelines, loop.max_epochs)
         self.plan = plan = resolved.plan
         for type_name in resolved.dropped:
