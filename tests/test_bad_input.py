@@ -11,7 +11,7 @@ from mmengine.runner import Runner
 
 from conftest import ROOT
 from etpp_mm.curriculum import build_plan, stages_from_dicts
-from etpp_mm.hooks import CurriculumResolver
+from etpp_mm.hooks import CurriculumResolver, EfficientTrainHook
 from etpp_mm.hooks.arguments import check_resumed_plan
 from etpp_mm.hooks.data_guard import SampleError
 from test_efficient_train_hook import hook_cfg, tiny_cfg
@@ -190,3 +190,13 @@ def test_resume_with_a_changed_plan_names_the_field():
     assert 'stages[1].size: checkpoint [20, 20], now [24, 24]' in message
     assert "'stages'" not in message  # not the plans whole
     assert len(message) < 600
+
+
+@pytest.mark.parametrize('name, value', [
+    ('augment_at', 1), ('magnitude', None), ('validation', True),
+    ('batch_scale', 2.5), ('lr_scaling', None), ('collate', 0)])
+def test_the_newer_arguments_are_type_checked(name, value):
+    with pytest.raises(TypeError) as error:
+        EfficientTrainHook(**{name: value})
+    assert f'EfficientTrainHook.{name}' in str(error.value)
+    assert repr(value) in str(error.value)

@@ -104,17 +104,17 @@ def test_both_orders_give_nearly_the_same_images_on_real_photos(
 
 def test_fixed_size_crops_get_the_step_right_after_them():
     pipeline, resolved, messages = resolve([
-        dict(type='RandomCrop', crop_size=28, padding=2),
+        dict(type='CenterCrop', crop_size=28),
         dict(type='RandomFlip', prob=0.5),
         dict(type='Cutout', shape=8),
         dict(type='PackInputs')
     ], 'stage', stages=[dict(share=0.5, size=12), dict(share=0.5, size=28)])
     assert names(pipeline) == [
-        'RandomCrop', 'LowFrequencyDownsample', 'RandomFlip', 'Cutout',
+        'CenterCrop', 'LowFrequencyDownsample', 'RandomFlip', 'Cutout',
         'PackInputs'
     ]
     assert resolved.plan.full_size == (28, 28)
-    assert any('after RandomCrop' in m for m in messages)
+    assert any('after CenterCrop' in m for m in messages)
     drive(resolved, 0)
     out = pipeline(dict(img=photo('astronaut')[:40, :40]))
     assert tuple(out['inputs'].shape) == (3, 12, 12)
@@ -205,7 +205,7 @@ def test_fashion_mnist_trains_at_stage_size(tmp_path, fmnist_root):
     runner.train()
     pipeline = runner.train_dataloader.dataset.pipeline
     assert names(pipeline)[:3] == [
-        'CurriculumStageSync', 'RandomCrop', 'LowFrequencyDownsample'
+        'CurriculumStageSync', 'RandomCropResize', 'RandomFlip'
     ]
     records, _ = load_probe(tmp_path)
     sizes = [records[it]['sizes'] for it in sorted(records)]

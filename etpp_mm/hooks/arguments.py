@@ -28,9 +28,17 @@ _TYPES = {
     'replay': ((dict, ), 'dict(factors=..., buffer_samples=...)'),
     'check_model': ((bool, ), 'True or False'),
     'allow_budget_above_recipe': ((bool, ), 'True or False'),
+    'augment_at': ((str, ), "'full' or 'stage'"),
+    'magnitude': ((str, ), "'recipe' or 'paper'"),
+    'validation': ((str, ), "'full_size', 'stage_size' or 'full_size_only'"),
+    'batch_scale': ((int, list, tuple, dict, str),
+                    "an int, one per stage, {size: multiple} or 'auto'"),
+    'lr_scaling': ((str, ), "'auto', 'linear', 'sqrt' or 'none'"),
+    'collate': ((str, ), "'auto', 'stack' or 'recipe'"),
 }
 _NOT_NONE = ('size_divisor', 'low_frequency', 'interpolation', 'check_model',
-             'allow_budget_above_recipe')
+             'allow_budget_above_recipe', 'augment_at', 'magnitude',
+             'validation', 'lr_scaling', 'collate')
 
 
 def check_argument_types(arguments: dict) -> None:

@@ -26,6 +26,7 @@ from .arguments import (check_argument_types, check_epoch_based_loop,
 from .compute_clock import ComputeClock
 from .data_guard import guard_pipelines
 from .dry_run import dry_run
+from .loader_setup import check_collate, setup_collate
 from .pipeline import train_pipelines
 from .random_state import EpochSeeder
 from .replay_control import ReplayControl, check_replay_cfg
@@ -98,6 +99,10 @@ class EfficientTrainHook(Hook):
             magnitudes end at the recipe's own; ``'paper'``: at 9.
         validation (str): ``'full_size'`` (default), ``'stage_size'`` or
             ``'full_size_only'``: see :mod:`.validation`.
+        collate (str): ``'stack'``: the train loader collates with
+            ``default_collate`` (one tensor a batch); ``'recipe'`` keeps its
+            own; ``'auto'`` (default) stacks where it is safe and pays, see
+            :func:`~etpp_mm.hooks.loader_setup.setup_collate`.
         check_model (bool): before training, run the model's loss on two
             train images at each stage size (made at every stage either
             way), so a size the model cannot take fails at once. Defaults
@@ -131,6 +136,7 @@ class EfficientTrainHook(Hook):
                  magnitude: str = 'recipe',
                  validation: str = 'full_size',
                  check_model: bool = True,
+                 collate: str = 'auto',
                  batch_scale: Any = None,
                  lr_scaling: str = 'auto',
                  allow_budget_above_recipe: bool = False):
@@ -152,6 +158,7 @@ class EfficientTrainHook(Hook):
         self.replay = replay
         self.check_model = check_model
         self.samples = SampleClock.build(batch_scale, lr_scaling, self._log)
+        self.collate = check_collate(collate)
 
         self.plan: Optional[CurriculumPlan] = None
         self.clock: Optional[ComputeClock] = None
@@ -182,6 +189,8 @@ class EfficientTrainHook(Hook):
             self._log("removed the '_scope_' keyword MMEngine binds to "
                       'train_dataloader.collate_fn in configs inherited '
                       "with 'mmpretrain::' (it breaks default_collate)")
+        setup_collate(loop.dataloader, self.collate, _unwrap(runner.model),
+                      pipelines, self._log)
         resolved = self.resolve(pipelines, loop.max_epochs)
         self.plan = plan = resolved.plan
         # the recipe's own iterations per epoch, before any loader swap

@@ -119,7 +119,7 @@ def _size_of(transform: Any) -> Optional[Tuple[int, int]]:
     if name in ('RandomResizedCrop', 'EfficientNetRandomCrop',
                 'LoadImageAndRandomResizedCrop'):
         return pair(transform.scale)
-    if name in ('RandomCrop', 'EfficientNetCenterCrop'):
+    if name in ('RandomCrop', 'EfficientNetCenterCrop', 'RandomCropResize'):
         return pair(transform.crop_size)
     if name == 'CenterCrop':  # mmcv: crop_size is (w, h)
         return pair(transform.crop_size, 'wh')

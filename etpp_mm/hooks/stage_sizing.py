@@ -11,7 +11,13 @@ reaches the stage size as early as possible and every later per-pixel step
   the same crop box (its box depends on the image and the crop ranges only),
   with Pillow's anti-aliased Lanczos at reduced stages and the recipe's own
   filter at full size;
-* after a fixed-output step (``RandomCrop``, ``CenterCrop``, ``Resize``...)
+* a ``RandomCrop`` that sets the size, or translates (pads and crops)
+  right after the step that does, becomes one ``RandomCropResize`` with the
+  same arguments: the same crop window, its constant padding folded into
+  the Lanczos matrices, the stage size out (``RandomCrop``'s own output at
+  full size); only with the Lanczos ``'downsample'`` step and constant
+  padding;
+* after any other fixed-output step (``CenterCrop``, ``Resize``...)
   the low-frequency step goes right after the last of them;
 * ``LoadImageFromFile`` directly followed by ``RandomResizedCrop`` becomes
   one ``LoadImageAndRandomResizedCrop`` (reduced JPEG decoding);
@@ -24,7 +30,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from mmcv.transforms import Compose
 
-from etpp_mm.transforms import LoadImageAndRandomResizedCrop
+from etpp_mm.transforms import (LoadImageAndRandomResizedCrop,
+                                LowFrequencyDownsample, RandomCropResize)
 from .pipeline import _size_of, iter_transforms, sub_pipelines
 
 AUGMENT_ORDERS = ('full', 'stage')
@@ -197,11 +204,16 @@ class StageSizing:
             tail -= before - len(view.transforms)
             point = resize_point(view, tail)
             crop = None if point is None else view.transforms[point]
+            fused = None
             if crop is not None and type(crop).__name__ in RESIZED_CROPS:
                 self.log(f'{type(crop).__name__} outputs each stage size '
                          '(Lanczos at reduced stages): the steps after it '
                          'run at the stage size')
             else:
+                fused = self._fuse_crop(view, point, tail)
+            if fused is not None:
+                point, crop = fused, view.transforms[fused]
+            elif type(crop).__name__ not in RESIZED_CROPS:
                 index = tail if point is None else point + 1
                 step = self.make_step()
                 view.transforms.insert(index, step)
@@ -224,12 +236,43 @@ class StageSizing:
             driven.append((crop, later))
         self.driven.append(driven)
 
+    def _fuse_crop(self, view: Compose, point: Optional[int],
+                   tail: int) -> Optional[int]:
+        """Replace the ``RandomCrop`` at ``point`` (or a translating one
+        right after it) by a :class:`RandomCropResize`; its index, or None
+        when nothing was fused."""
+        steps = view.transforms
+        if point is None:
+            return None
+        index = point
+        if type(steps[point]).__name__ != 'RandomCrop':
+            index = point + 1
+            if index >= tail or type(steps[index]).__name__ != \
+                    'RandomCrop' or \
+                    _size_of(steps[index]) != _size_of(steps[point]):
+                return None
+        crop, step = steps[index], self.make_step()
+        if not isinstance(step, LowFrequencyDownsample) or \
+                step.interpolation != 'lanczos':
+            return None
+        if crop.pad_if_needed and crop.padding_mode != 'constant':
+            self.log(f'kept {crop!r} apart from the low-frequency step: '
+                     "only constant padding is fused")
+            return None
+        steps[index] = fused = RandomCropResize.from_random_crop(crop)
+        self.log(f'replaced {crop!r} and the low-frequency step by '
+                 f'{fused!r}: same crop window, padding folded into the '
+                 'Lanczos matrices, the stage size in one step')
+        return index
+
     def targets(self, index: int, sizes: Sequence[Size],
                 full: Size) -> List[Tuple[Any, List[Dict[str, Any]]]]:
         """``(transform, params per stage)`` of pipeline ``index``."""
         found = []
         for crop, later in self.driven[index]:
-            if crop is not None:
+            if isinstance(crop, RandomCropResize):
+                found.append((crop, [{'size': s} for s in sizes]))
+            elif crop is not None:
                 found.append(
                     (crop, [crop_params(crop, s, full) for s in sizes]))
             found += [(t, [pixel_params(t, s, full) for s in sizes])
