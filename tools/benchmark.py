@@ -217,8 +217,7 @@ def run_settings(recipe, args, env, machine):
 
 
 def labelled_variants(specs):
-    """``--variant LABEL BUDGET [KEY=VALUE ...]``s as ``(label, budget,
-    options)``."""
+    """Each ``--variant LABEL BUDGET [KEY=VALUE ...]`` as a tuple."""
     labelled = []
     for spec in specs:
         if len(spec) < 2:
@@ -237,8 +236,9 @@ def labelled_variants(specs):
 def benchmark(args, say, command):
     budgets = [plain_number(b) for b in args.budgets]
     labelled = labelled_variants(args.variant)
-    check_benchmark_input(budgets or [b for _, b, _ in labelled], args.seeds,
-                          args.preset, args.size_divisor, args.threads)
+    once = list(dict.fromkeys(b for _, b, _ in labelled))  # one check each
+    check_benchmark_input(budgets or once, args.seeds, args.preset,
+                          args.size_divisor, args.threads)
     recipe = read_recipe(args)
     variants, full_size = plan_variants(
         recipe,
