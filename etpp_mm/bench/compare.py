@@ -141,7 +141,8 @@ def write_outputs(args: Any, command: str, recipe: Recipe,
     summaries = summarize(variants, args.seeds, results)
     target = check_target(summaries, recipe.epochs)
     timings = None if full_size is None else timings_by_variant(
-        variants, results, full_size, TRAIN_DIR)
+        variants, results, full_size, TRAIN_DIR,
+        recipe.cfg.train_dataloader.batch_size)
     say()
     say(format_results_table(summaries, args.metric))
     say()

@@ -119,33 +119,42 @@ def format_results_table(summaries: Sequence[VariantSummary],
 
 def format_timing_table(timings: Sequence[Tuple[str, Sequence[SizeTiming]]],
                         full_size: int) -> str:
-    """The Markdown table of seconds per iteration by variant and size, with
-    the model step's cost and the pixels relative to the full size.
+    """The Markdown table of seconds per iteration by variant, size and
+    batch, with the model step's cost per sample and the pixels relative to
+    the full size.
 
-    The step at a reduced size is compared with the variant's own step at
-    the full size: on hardware where the step is not bound by compute at
-    small sizes, it costs more than its share of pixels.
+    The step per sample at a reduced size is compared with the variant's
+    own at the full size: on hardware where the step is not bound by
+    compute at small sizes, it costs more than its share of pixels, and a
+    larger batch (``batch_scale``) brings it back down.
 
     Example:
-        >>> t = [SizeTiming(14, 3, 0.075, 0.05), SizeTiming(28, 3, 0.15, 0.05)]
+        >>> t = [SizeTiming(14, 3, 0.15, 0.05, 32),
+        ...      SizeTiming(28, 3, 0.15, 0.05, 16)]
         >>> print(format_timing_table([('etpp b10', t)], 28).splitlines()[2])
-        | etpp b10 | 14 | 3 | 0.075 | 0.050 | 0.025 | 0.25x | 0.25x |
+        | etpp b10 | 14 | 32 | 3 | 0.150 | 0.050 | 0.100 | 0.50x | 0.25x |
     """
     lines = [
-        '| variant | input size | logged windows | s/iteration | data '
-        'loading s/iteration | model step s/iteration | step vs full size | '
-        'pixels vs full size |',
-        '|---|---|---|---|---|---|---|---|',
+        '| variant | input size | batch | logged windows | s/iteration | '
+        'data loading s/iteration | model step s/iteration | model step '
+        'per sample vs full size | pixels vs full size |',
+        '|---|---|---|---|---|---|---|---|---|',
     ]
+
+    def per_sample(t):
+        return t.step_seconds / (t.batch or 1)
+
     for name, per_size in timings:
         full = [t for t in per_size if t.size == full_size]
-        full_step = full[0].step_seconds if full else None
+        full_step = per_sample(full[0]) if full else None
         for t in per_size:
             ratio = 'n/a' if not full_step else \
-                f'{t.step_seconds / full_step:.2f}x'
+                f'{per_sample(t) / full_step:.2f}x'
+            batch = '?' if t.batch is None else t.batch
             lines.append(
-                f'| {name} | {t.size} | {t.windows} | {t.seconds:.3f} | '
-                f'{t.data_seconds:.3f} | {t.step_seconds:.3f} | {ratio} | '
+                f'| {name} | {t.size} | {batch} | {t.windows} | '
+                f'{t.seconds:.3f} | {t.data_seconds:.3f} | '
+                f'{t.step_seconds:.3f} | {ratio} | '
                 f'{(t.size / full_size) ** 2:.2f}x |')
     return '\n'.join(lines)
 
@@ -239,8 +248,9 @@ def format_report(title: str,
             '## Time per iteration by input size', '',
             'Means of the `time` and `data_time` MMEngine logs for training '
             'iterations (each a mean over its logging window), all seeds '
-            'pooled. Data loading: waiting for the loader; model step: the '
-            'rest (forward, backward, optimizer, hooks).', '', timing, ''
+            'pooled, by input size and batch per process. Data loading: '
+            'waiting for the loader; model step: the rest (forward, '
+            'backward, optimizer, hooks).', '', timing, ''
         ]
     lines += [
         '## Runs', '',

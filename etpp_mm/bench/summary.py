@@ -273,16 +273,18 @@ def format_number(value: Number) -> str:
 
 @dataclass(frozen=True)
 class SizeTiming:
-    """Mean logged time per training iteration at one input size.
+    """Mean logged time per training iteration at one input size and batch.
 
     ``windows`` is the number of logged records averaged: MMEngine's
     ``time`` and ``data_time`` are each a mean over the logger's window of
-    iterations.
+    iterations. ``batch``: samples per iteration and process (``None``
+    where unknown).
     """
     size: int
     windows: int
     seconds: float
     data_seconds: float
+    batch: Optional[int] = None
 
     @property
     def step_seconds(self) -> float:
@@ -291,45 +293,54 @@ class SizeTiming:
 
 
 def iteration_times_by_size(records: Sequence[Mapping[str, Any]],
-                            full_size: int) -> List[SizeTiming]:
+                            full_size: int,
+                            batch: Optional[int] = None) -> List[SizeTiming]:
     """Mean ``time`` and ``data_time`` of a run's training records per input
-    size, smallest first.
+    size and batch, smallest first.
 
     Training records are those with ``'iter'``; their size is the hook's
-    ``curriculum/size`` (the plain recipe logs none: ``full_size``).
+    ``curriculum/size`` (the plain recipe logs none: ``full_size``), their
+    batch the hook's ``curriculum/batch`` (logged with ``batch_scale``),
+    else ``batch``, the recipe's.
 
     Example:
         >>> records = [dict(iter=100, time=0.1, data_time=0.05,
-        ...                 **{'curriculum/size': 12}),
+        ...                 **{'curriculum/size': 12, 'curriculum/batch': 64}),
         ...            dict(iter=200, time=0.2, data_time=0.04,
         ...                 **{'curriculum/size': 28}),
         ...            dict(step=2, time=0.3, data_time=0.0)]  # a validation
-        >>> [(t.size, t.windows, round(t.step_seconds, 2))
-        ...  for t in iteration_times_by_size(records, 28)]
-        [(12, 1, 0.05), (28, 1, 0.16)]
+        >>> [(t.size, t.batch, t.windows, round(t.step_seconds, 2))
+        ...  for t in iteration_times_by_size(records, 28, batch=16)]
+        [(12, 64, 1, 0.05), (28, 16, 1, 0.16)]
     """
-    grouped: Dict[int, List[Tuple[float, float]]] = {}
+    grouped: Dict[Tuple[int, Optional[int]], List[Tuple[float, float]]] = {}
     for record in records:
         if 'iter' not in record or 'time' not in record:
             continue
         size = int(record.get('curriculum/size', full_size))
-        grouped.setdefault(size, []).append(
+        samples = record.get('curriculum/batch', batch)
+        key = (size, None if samples is None else int(samples))
+        grouped.setdefault(key, []).append(
             (float(record['time']), float(record.get('data_time', 0.0))))
     return [
         SizeTiming(size, len(values),
                    statistics.fmean(v[0] for v in values),
-                   statistics.fmean(v[1] for v in values))
-        for size, values in sorted(grouped.items())
+                   statistics.fmean(v[1] for v in values), samples)
+        for (size, samples), values in sorted(
+            grouped.items(), key=lambda item: (item[0][0], item[0][1] or 0))
     ]
 
 
 def timings_by_variant(variants: Sequence[Variant],
-                       results: Sequence[RunResult], full_size: int,
-                       train_dir: str
+                       results: Sequence[RunResult],
+                       full_size: int,
+                       train_dir: str,
+                       batch: Optional[int] = None
                        ) -> Optional[List[Tuple[str, List[SizeTiming]]]]:
-    """Per variant with runs, its time per iteration by input size, from
-    the MMEngine logs in ``<run_dir>/<train_dir>``; ``None`` when a run's
-    log is gone (e.g. a cached run whose folder was deleted)."""
+    """Per variant with runs, its time per iteration by input size and batch
+    (``batch``: the recipe's), from the MMEngine logs in
+    ``<run_dir>/<train_dir>``; ``None`` when a run's log is gone (e.g. a
+    cached run whose folder was deleted)."""
     timings = []
     for variant in variants:
         records = []
@@ -342,5 +353,6 @@ def timings_by_variant(variants: Sequence[Variant],
                 return None
         if records:
             timings.append(
-                (variant.name, iteration_times_by_size(records, full_size)))
+                (variant.name,
+                 iteration_times_by_size(records, full_size, batch)))
     return timings
