@@ -48,6 +48,10 @@ class TrainStep:
     def __init__(self, cfg: Config):
         init_default_scope(cfg.get('default_scope', 'mmpretrain'))
         model_cfg, _ = prepare_model_cfg(cfg)
+        # as MMEngine's Runner: the top-level data preprocessor (batch
+        # augments such as Mixup/CutMix, num_classes) joins the model
+        if cfg.get('data_preprocessor', None) is not None:
+            model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
         self.model = MODELS.build(model_cfg)
         self.model.train()
         self.optim_wrapper = build_optim_wrapper(self.model,
