@@ -33,3 +33,25 @@ def test_tool_prints_one_row_per_size_and_batch():
                                              ('12', '32')]
     assert cells[0][3] == '1.00x' and cells[0][5] == '1.00x'
     assert [c[6] for c in cells] == ['1.00x', '0.18x', '0.18x']
+
+
+def test_eta_accuracy_tool_reads_a_log(tmp_path):
+    """Predictions against the time left, and the point from which every
+    size has been measured."""
+    lines = [
+        '12/01 06:00:00 - mmengine - INFO - Epoch(train) [1][5/5]  '
+        'curriculum/size: 12  curriculum/eta_seconds: 300.0',
+        '12/01 06:01:00 - mmengine - INFO - Epoch(train) [2][5/5]  '
+        'curriculum/size: 20  curriculum/eta_seconds: 130.0',
+        '12/01 06:02:00 - mmengine - INFO - Epoch(train) [3][5/5]  '
+        'curriculum/size: 28  curriculum/eta_seconds: 66.0',
+        '12/01 06:03:00 - mmengine - INFO - Epoch(train) [4][5/5]  '
+        'curriculum/size: 28  curriculum/eta_seconds: 1.0',
+    ]
+    log = tmp_path / 'train_output.log'
+    log.write_text('\n'.join(lines) + '\n')
+    out = run_tool([sys.executable, 'tools/analysis/eta_accuracy.py',
+                    str(log)]).stdout
+    assert '300 /     180  1.67' in out
+    assert '66 /      60  1.10  <- every size measured' in out
+    assert 'once every size is measured: 1.10-1.10' in out

@@ -326,9 +326,11 @@ def header_lines(args: Any, command: str, recipe: Any,
         ('Recipe', f'`{args.config}`: {recipe.epochs} epochs of '
          f'{recipe.iters_per_epoch} iterations'),
         ('Curriculum', f"EfficientTrainHook(preset='{args.preset}', "
-         f'size_divisor={args.size_divisor}) at budgets ' + ', '.join(
-             f'{plain_number(v.budget)}' for v in curricula) +
-         ' (equivalent full-size epochs)'),
+         f'size_divisor={args.size_divisor}) at budgets (equivalent '
+         'full-size epochs) ' + ', '.join(
+             f'{plain_number(v.budget)} ({v.name}' + ''.join(
+                 f', {k}={val!r}' for k, val in v.hook_options) + ')'
+             for v in curricula)),
         ('Seeds', ', '.join(map(str, args.seeds)) + ' (randomness.seed, the '
          'same for every variant); runs seed-major, variants interleaved'),
         ('Score', f'`{args.metric}` of the last validation, on '
