@@ -8,9 +8,12 @@ import os.path as osp
 import pytest
 
 from conftest import ROOT, load_probe, run_tool, train
+from mmengine.config import Config
+
+from etpp_mm.analysis import lr_at_recipe_steps
 from etpp_mm.curriculum import (SampleSchedule, StageEta, build_plan,
                                 lr_factor, lr_rule_for, preset_stages,
-                                stage_batch_scales)
+                                recipe_step_of, stage_batch_scales)
 
 TINY = osp.join(ROOT, 'tests', 'configs', 'fmnist_tiny_batch.py')
 KILLED = osp.join(ROOT, 'tests', 'configs', 'fmnist_tiny_batch_killed.py')
@@ -120,8 +123,18 @@ def test_workers_see_each_batch_stage_and_kill_resume_replays_it(
     for it, r in expected.items():
         stage = [12, 20, 28].index(r['size'][0])
         assert r['sizes'] == [r['size']] and r['stamps'] == [stage], it
-    lrs = {s: lr for s, _, lr in seq}
-    assert lrs[12] == pytest.approx(4 * lrs[28])  # SGD: linear rule
+    # SGD, linear rule: each iteration's LR is the recipe's scheduled LR at
+    # the same compute (warm-up + cosine over its 4 epochs of 4 iterations)
+    # times the stage's batch multiple
+    recipe = Config.fromfile(TINY)
+    its = sorted(expected)
+    steps = [recipe_step_of(expected[i]['compute'], 4, 4) for i in its]
+    recipe_lrs = lr_at_recipe_steps(recipe, steps, 4)
+    scale = {12: 4, 20: 2, 28: 1}
+    for it, recipe_lr in zip(its, recipe_lrs):
+        r = expected[it]
+        assert r['lr'] == pytest.approx(scale[r['size'][0]] * recipe_lr), it
+    assert len(set(recipe_lrs)) > 3  # the schedule moved
 
     parts = tmp_path / 'parts'
     proc = train(KILLED, parts, '--cfg-options', *opts, check=False)

@@ -68,6 +68,7 @@ def test_stages_reach_persistent_workers_through_a_concat_dataset(
 def test_stage_changes_are_logged_and_reach_the_json_log(tmp_path,
                                                         fmnist_root):
     cfg = tiny_cfg(tmp_path, fmnist_root)
+    hook_cfg(cfg)['augment_at'] = 'full'  # the papers' order, logged
     runner = run(cfg)
     log_dir = osp.join(str(tmp_path), runner.timestamp)
     with open(osp.join(log_dir, f'{runner.timestamp}.log')) as f:

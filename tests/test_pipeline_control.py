@@ -52,10 +52,10 @@ def drive(resolved, stage):
 def test_swin_imagenet_pipeline_gets_the_step_and_the_magnitude_schedule():
     pipeline = real_pipeline('imagenet_swin_pipeline.py')
     hook = HOOKS.build(dict(type='EfficientTrainHook', preset='etpp',
-                            budget=200))
+                            budget=200, augment_at='full'))
     resolved = hook.resolve([pipeline], recipe_epochs=300)
     names = [type(t).__name__ for t in pipeline.transforms]
-    # inserted after RandAugment, before RandomErasing
+    # the papers' order: inserted after RandAugment, before RandomErasing
     assert names.index('LowFrequencyDownsample') == \
         names.index('RandomErasing') - 1
     assert names.index('RandAugment') < names.index('LowFrequencyDownsample')
@@ -83,7 +83,8 @@ def test_swin_imagenet_pipeline_gets_the_step_and_the_magnitude_schedule():
 
 def test_mocov3_views_each_get_the_low_frequency_step():
     pipeline = real_pipeline('imagenet_mocov3_pipeline.py')
-    hook = HOOKS.build(dict(type='EfficientTrainHook', preset='etpp'))
+    hook = HOOKS.build(
+        dict(type='EfficientTrainHook', preset='etpp', augment_at='full'))
     resolved = hook.resolve([pipeline], recipe_epochs=100)
     # no RandAugment in MoCo: the magnitude schedule is off, not an error
     assert resolved.dropped == ['RandAugment']

@@ -38,7 +38,7 @@ def test_plan_and_targets_drive_a_real_pipeline():
         stages=[dict(share=0.5, size=32,
                      params={'RandAugment': {'magnitude_level': 2}}),
                 dict(share=0.5, size=(48, 64))],
-        budget=6, log=messages.append)
+        budget=6, augment_at='full', log=messages.append)
     resolved = resolver.resolve([train], recipe_epochs=10)
     plan = resolved.plan
     assert plan.full_size == (64, 64)

@@ -33,8 +33,10 @@ def test_knn_votes_by_similarity_weight():
 @pytest.mark.parametrize(
     'config, inserted',
     [
-        (MOCO, 'at the end of a view'),  # both MultiView views
-        (MAE, 'before PackInputs'),
+        # the default data path: each view's resized crop makes the stage
+        # size itself
+        (MOCO, 'RandomResizedCrop outputs each stage size'),
+        (MAE, 'RandomResizedCrop outputs each stage size'),
     ],
     ids=['mocov3', 'mae'])
 def test_ssl_pretraining_with_the_curriculum_and_knn(tmp_path, fmnist_root,

@@ -28,7 +28,7 @@ _TYPES = {
     'replay': ((dict, ), 'dict(factors=..., buffer_samples=...)'),
     'check_model': ((bool, ), 'True or False'),
     'allow_budget_above_recipe': ((bool, ), 'True or False'),
-    'augment_at': ((str, ), "'full' or 'stage'"),
+    'augment_at': ((str, ), "'auto', 'full' or 'stage'"),
     'magnitude': ((str, ), "'recipe' or 'paper'"),
     'validation': ((str, ), "'full_size', 'stage_size' or 'full_size_only'"),
     'batch_scale': ((int, list, tuple, dict, str),

@@ -79,15 +79,17 @@ class EfficientTrainHook(Hook):
             the data preprocessor, before Mixup/CutMix).
         interpolation (str): filter of ``'downsample'``. Defaults to
             ``'lanczos'``.
-        augment_at (str): ``'full'`` (default, the papers' order): the
-            recipe's augmentations run at the full size and the
-            low-frequency step shrinks their result before packing.
-            ``'stage'``: the recipe's resized crop outputs the stage size
-            itself (same crop box, Lanczos), or the low-frequency step
-            follows the last fixed-size crop/resize, so every later step
-            runs at the stage size; pixel-sized parameters of later steps
-            (``RandomCrop`` padding, ``Cutout`` sizes) scale with the stage.
-            See docs/data_path.md.
+        augment_at (str): ``'full'`` (the papers' order): the recipe's
+            augmentations run at the full size and the low-frequency step
+            shrinks their result before packing. ``'stage'``: the recipe's
+            resized crop outputs the stage size itself (same crop box,
+            Lanczos), or the low-frequency step follows the last fixed-size
+            crop/resize, so every later step runs at the stage size;
+            pixel-sized parameters of later steps (``RandomCrop`` padding,
+            ``Cutout`` sizes) scale with the stage. ``'auto'`` (default):
+            ``'stage'`` with ``low_frequency='downsample'`` and no
+            low-frequency step of your own, else ``'full'``. See
+            docs/data_path.md.
         drop_path_reference_budget (float, optional): ``'etpp'`` only:
             scale every drop-path rate of the model by
             ``budget / drop_path_reference_budget``, the papers' rule with
@@ -130,7 +132,7 @@ class EfficientTrainHook(Hook):
                  size_divisor: int = 1,
                  low_frequency: str = 'downsample',
                  interpolation: str = 'lanczos',
-                 augment_at: str = 'full',
+                 augment_at: str = 'auto',
                  drop_path_reference_budget: Optional[float] = None,
                  replay: Optional[dict] = None,
                  magnitude: str = 'recipe',

@@ -98,7 +98,8 @@ class CurriculumResolver:
         >>> pipeline = Compose([dict(type='RandomResizedCrop', scale=28),
         ...                     dict(type='PackInputs')])
         >>> resolver = CurriculumResolver(stages=[
-        ...     dict(share=0.5, size=12), dict(share=0.5, size=28)])
+        ...     dict(share=0.5, size=12), dict(share=0.5, size=28)],
+        ...     augment_at='full')  # the papers' order
         >>> plan = resolver.resolve([pipeline], recipe_epochs=6).plan
         >>> [(s.size, s.epochs) for s in plan.stages]
         [((12, 12), 16), ((28, 28), 3)]
@@ -117,7 +118,7 @@ class CurriculumResolver:
                  interpolation: str = 'lanczos',
                  magnitude: str = 'recipe',
                  log: Callable[[str], Any] = quiet,
-                 augment_at: str = 'full',
+                 augment_at: str = 'auto',
                  allow_budget_above_recipe: bool = False):
         if preset is None and stages is None:
             preset = 'etpp'
@@ -158,6 +159,8 @@ class CurriculumResolver:
         self.low_frequency = low_frequency
         self.interpolation = interpolation
         self.augment_at = augment_at
+        # what 'auto' resolves to, once the pipelines are known
+        self.order = None if augment_at == 'auto' else augment_at
         self.magnitude = magnitude
         self.log = log
         self._sizing: Optional[StageSizing] = None
@@ -295,10 +298,14 @@ class CurriculumResolver:
             >>> CurriculumResolver(augment_at='stage').describe_order()
             "augment_at='stage': later steps run at the stage size"
         """
-        if self.augment_at == 'stage':
-            return "augment_at='stage': later steps run at the stage size"
-        return ("augment_at='full' (the papers' order): augmentation at the "
-                'full size, then the low-frequency step')
+        order = self.order or self.augment_at
+        chosen = '' if order == self.augment_at else \
+            f" (augment_at='{self.augment_at}')"
+        if order == 'stage':
+            return (f"augment_at='stage'{chosen}: later steps run at the "
+                    'stage size')
+        return (f"augment_at='full'{chosen} (the papers' order): "
+                'augmentation at the full size, then the low-frequency step')
 
     def _prepare_low_frequency(self, pipelines):
         self._sizing = None
@@ -306,6 +313,11 @@ class CurriculumResolver:
             t for p in pipelines for t in iter_transforms(p)
             if isinstance(t, LowFrequencyTransform)
         ]
+        if self.augment_at == 'auto':
+            # the stage-sized path where it applies: the default step, not
+            # one the user placed
+            self.order = 'stage' if self.low_frequency == 'downsample' \
+                and not existing else 'full'
         if self.low_frequency == 'device':
             if existing:
                 raise ValueError(
@@ -314,7 +326,7 @@ class CurriculumResolver:
                     f'{existing[0]!r}: remove it or choose another '
                     'low_frequency')
             return
-        if existing and self.augment_at == 'stage':
+        if existing and self.order == 'stage':
             raise ValueError(
                 "EfficientTrainHook.augment_at='stage' places the "
                 'low-frequency step itself, but the train pipeline already '
@@ -332,7 +344,7 @@ class CurriculumResolver:
                     'before RandomErasing/PackInputs, or at the end of each '
                     'MultiView view. Add LowFrequencyDownsample or '
                     'FourierCrop to the pipeline yourself.')
-            if self.augment_at == 'stage':
+            if self.order == 'stage':
                 if self._sizing is None:
                     self._sizing = StageSizing(self.low_frequency_step,
                                                self.log)

@@ -34,7 +34,7 @@ from etpp_mm.transforms import (LoadImageAndRandomResizedCrop,
                                 LowFrequencyDownsample, RandomCropResize)
 from .pipeline import _size_of, iter_transforms, sub_pipelines
 
-AUGMENT_ORDERS = ('full', 'stage')
+AUGMENT_ORDERS = ('auto', 'full', 'stage')
 # Resized crops whose output size is an attribute: name -> size attribute.
 RESIZED_CROPS = {
     'RandomResizedCrop': 'scale',
