@@ -21,16 +21,10 @@ import sys
 
 import torch
 
-from etpp_mm.analysis.cli import add_cfg_options, load_config, logs_to_stderr
+from etpp_mm.analysis.cli import (add_cfg_options, load_config,
+                                  logs_to_stderr, positive_int)
 from etpp_mm.bench.step_time import (TrainStep, format_step_table,
                                      scaled_pairs, time_steps)
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f'must be a positive int: {text}')
-    return value
 
 
 def parse_args(argv=None):
