@@ -167,3 +167,24 @@ def test_user_stage_sizes_may_be_rectangular(size):
     out = pipeline(dict(img=image.copy()))
     expected = (size, size) if isinstance(size, int) else size
     assert tuple(out['inputs'].shape[-2:]) == expected
+
+
+def _read_and_set(index, queue):
+    queue.put(index.get())
+    index.set(7)
+
+
+@pytest.mark.parametrize('method', ['fork', 'spawn'])
+def test_shared_stage_index_is_one_integer_across_processes(method):
+    """The main process's writes reach a worker and back, however the
+    worker is started (its fast NumPy view is made in each process)."""
+    import torch.multiprocessing as mp
+
+    from etpp_mm.transforms import SharedStageIndex
+    context = mp.get_context(method)
+    index, queue = SharedStageIndex(3), context.Queue()
+    process = context.Process(target=_read_and_set, args=(index, queue))
+    process.start()
+    seen = queue.get(timeout=60)
+    process.join(timeout=60)
+    assert (seen, index.get()) == (3, 7)

@@ -96,8 +96,10 @@ class EpochSeeder:
     def seed_worker(self) -> None:
         """In a DataLoader worker, seed it once per epoch."""
         info = get_worker_info()
+        if info is None:  # the main process is seeded by start_epoch
+            return
         epoch = self._epoch.get()
-        if info is None or epoch == self._worker_epoch or epoch < 0:
+        if epoch == self._worker_epoch or epoch < 0:
             return
         self._worker_epoch = epoch
         seed_all(epoch_seed(self.seed, epoch, self.rank, info.id))

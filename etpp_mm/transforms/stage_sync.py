@@ -32,11 +32,23 @@ class SharedStageIndex:
         self._value = torch.full((1, ), value, dtype=torch.int64)
         self._value.share_memory_()
 
+    def _array(self):
+        # Read for every sample: a NumPy view of the shared storage costs
+        # a fraction of torch indexing. Made per process, never pickled
+        # (spawned workers would get a copy instead of the shared memory).
+        view = self.__dict__.get('_view')
+        if view is None:
+            view = self._view = self._value.numpy()
+        return view
+
+    def __getstate__(self) -> dict:
+        return {'_value': self._value}
+
     def get(self) -> int:
-        return int(self._value[0])
+        return int(self._array()[0])
 
     def set(self, value: int) -> None:
-        self._value[0] = value
+        self._array()[0] = value
 
 
 def set_transform_params(transform: Any, params: Mapping[str, Any]) -> None:
