@@ -11,7 +11,7 @@ processes, the batch size or the dataset size, so a resumed run continues
 the same compute curve when any of them changed.
 """
 import math
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Sequence, Tuple
 
 from .plan import CurriculumPlan, SizePair
 from .stage_values import values_per_stage
@@ -234,6 +234,3 @@ class SampleSchedule:
     def fraction(self, done: float) -> float:
         """Compute progress in ``[0, 1]``."""
         return min(1.0, done / self.total)
-
-    def scale_at(self, stage: Optional[int]) -> int:
-        return 1 if stage is None else self.scales[stage]

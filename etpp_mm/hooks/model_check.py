@@ -123,34 +123,3 @@ def check_model_at_sizes(model: nn.Module,
         if log is not None:
             log(f'model check passed at {describe(stage)}')
 
-
-def check_model_at_stages(model: nn.Module,
-                          plan: Any,
-                          make_sample: Callable[[int, int], Any],
-                          collate: Callable[[list], Any],
-                          count: int = 2,
-                          log: Optional[Callable[[str], None]] = None) -> None:
-    """:func:`check_model_at_sizes` at the first stage of each reduced size
-    of ``plan`` (a :class:`~etpp_mm.curriculum.CurriculumPlan`).
-
-    ``make_sample(stage, i)`` makes the ``i``-th train sample at a stage;
-    ``collate`` makes a batch of ``count`` of them.
-    """
-    first_of_size = {}
-    for index, stage in enumerate(plan.stages):
-        if stage.size != plan.full_size:
-            first_of_size.setdefault(stage.size, index)
-
-    def make_batch(index):
-        return collate([make_sample(index, i) for i in range(count)])
-
-    def describe(index):
-        size = plan.stages[index].size
-        return f'stage {index + 1} size {size[0]}x{size[1]}'
-
-    check_model_at_sizes(
-        model,
-        sorted(first_of_size.values()),
-        make_batch,
-        describe,
-        log=log)
