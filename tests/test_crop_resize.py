@@ -105,6 +105,51 @@ def test_at_a_stage_it_equals_randomcrop_then_lanczos(cfg, size, fmnist):
         assert out.shape == ref.shape and (out == ref).all(), seed
 
 
+@pytest.mark.parametrize('prob', [0.5, 0.3])
+@pytest.mark.parametrize('size', [None, 12, (12, 20)])
+@pytest.mark.parametrize('cfg', CROPS[:4])
+def test_a_folded_flip_is_randomflip_after_it_bit_for_bit(
+        cfg, size, prob, fmnist):
+    crop, flip = recipe_crop(cfg), TRANSFORMS.build(
+        dict(type='RandomFlip', prob=prob, direction='horizontal'))
+    steps = [crop, flip]
+    if size is not None:
+        steps.append(
+            TRANSFORMS.build(dict(type='LowFrequencyDownsample', size=size)))
+    reference = Compose(steps)
+    assert RandomCropResize.can_fold(flip)
+    fused = RandomCropResize.from_random_crop(crop, flip)
+    fused.size = size
+    flips = []
+    for seed, img in enumerate(fmnist + [colour()]):
+        np.random.seed(seed)
+        ref = reference(dict(img=img.copy()))
+        after = np.random.randint(1 << 30)
+        np.random.seed(seed)
+        out = fused(dict(img=img.copy()))
+        # the same draws consumed: later steps see the same stream
+        assert np.random.randint(1 << 30) == after
+        assert out['flip'] == ref['flip']
+        assert out['flip_direction'] == ref['flip_direction']
+        assert out['img'].shape == ref['img'].shape
+        assert (out['img'] == ref['img']).all(), seed
+        flips.append(out['flip'])
+    assert 0 < sum(flips) < len(flips)
+
+
+@pytest.mark.parametrize('flip', [
+    dict(prob=0.5, direction='vertical'),
+    dict(prob=[0.3, 0.2], direction=['horizontal', 'vertical']),
+    dict(prob=0.5, direction='diagonal'),
+])
+def test_other_flips_are_not_folded(flip):
+    flip = TRANSFORMS.build(dict(type='RandomFlip', **flip))
+    assert not RandomCropResize.can_fold(flip)
+    assert not RandomCropResize.can_fold(None)
+    with pytest.raises(ValueError, match='flip_prob must be in'):
+        RandomCropResize(8, flip_prob=1.5)
+
+
 def test_non_constant_padding_if_needed_is_refused_naming_it():
     with pytest.raises(ValueError, match="padding_mode='reflect'.*constant"):
         RandomCropResize(32, pad_if_needed=True, padding_mode='reflect')
@@ -119,10 +164,12 @@ def test_stage_order_replaces_the_recipes_randomcrop(fmnist):
     steps = [dict(type='RandomCrop', crop_size=28, padding=2),
              dict(type='RandomFlip', prob=0.5), dict(type='PackInputs')]
     pipeline, resolved, messages = resolve(steps, 'stage', stages=STAGES)
-    assert names(pipeline) == ['RandomCropResize', 'RandomFlip',
-                               'PackInputs']
+    # the flip after the crop is folded in
+    assert names(pipeline) == ['RandomCropResize', 'PackInputs']
+    assert pipeline.transforms[0].flip_prob == 0.5
     assert resolved.plan.full_size == (28, 28)
-    assert any(m.startswith('replaced RandomCrop(') for m in messages)
+    assert any(m.startswith('replaced RandomCrop(') and
+               'and RandomFlip(prob=0.5' in m for m in messages)
     reference, full, _ = resolve(steps, 'full', stages=STAGES)
     index, ref_index = drive(resolved, 0), drive(full, 0)
     for stage, size in ((0, 12), (1, 28)):
@@ -130,12 +177,26 @@ def test_stage_order_replaces_the_recipes_randomcrop(fmnist):
         ref_index.set(stage)
         for seed, img in enumerate(fmnist[:20]):
             np.random.seed(seed)
-            out = pipeline(dict(img=img.copy()))['inputs']
+            out = pipeline(dict(img=img.copy()))
             np.random.seed(seed)
-            ref = reference(dict(img=img.copy()))['inputs']
-            assert tuple(out.shape) == (1, size, size)
-            # a horizontal flip commutes with the symmetric Lanczos
-            assert (out == ref).all()
+            ref = reference(dict(img=img.copy()))
+            assert tuple(out['inputs'].shape) == (1, size, size)
+            assert (out['inputs'] == ref['inputs']).all()
+            assert out['data_samples'].flip == ref['data_samples'].flip
+
+
+def test_a_flip_the_stages_schedule_stays_a_step():
+    steps = [dict(type='RandomCrop', crop_size=28, padding=2),
+             dict(type='RandomFlip', prob=0.5), dict(type='PackInputs')]
+    stages = [dict(STAGES[0], params=dict(RandomFlip=dict(prob=0.2))),
+              dict(STAGES[1], params=dict(RandomFlip=dict(prob=0.5)))]
+    pipeline, resolved, _ = resolve(steps, 'stage', stages=stages)
+    assert names(pipeline) == ['RandomCropResize', 'RandomFlip',
+                               'PackInputs']
+    assert pipeline.transforms[0].flip_prob is None
+    flip = pipeline.transforms[1]
+    assert any(t is flip and [p['prob'] for p in params] == [0.2, 0.5]
+               for t, params in resolved.targets[0][1])
 
 
 def test_a_translating_crop_after_a_resize_is_fused():

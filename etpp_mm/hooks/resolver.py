@@ -8,7 +8,8 @@ without a runner.
 """
 import inspect
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
+                    Tuple)
 
 from etpp_mm.curriculum import (CurriculumPlan, Stage, build_plan,
                                 check_budget, check_preset, scale_magnitudes,
@@ -307,6 +308,15 @@ class CurriculumResolver:
         return (f"augment_at='full'{chosen} (the papers' order): "
                 'augmentation at the full size, then the low-frequency step')
 
+    def _user_types(self) -> List[str]:
+        """The transform types the user's stage table sets parameters of
+        (before it is checked: malformed rows are refused later)."""
+        return [
+            t for row in self.stages or ()
+            if isinstance(row, Mapping) and isinstance(
+                row.get('params'), Mapping) for t in row['params']
+        ]
+
     def _prepare_low_frequency(self, pipelines):
         self._sizing = None
         existing = [
@@ -347,7 +357,7 @@ class CurriculumResolver:
             if self.order == 'stage':
                 if self._sizing is None:
                     self._sizing = StageSizing(self.low_frequency_step,
-                                               self.log)
+                                               self.log, self._user_types())
                 self._sizing.prepare(pipeline, points)
                 continue
             for view, index in points:

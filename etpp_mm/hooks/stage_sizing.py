@@ -15,8 +15,9 @@ reaches the stage size as early as possible and every later per-pixel step
   right after the step that does, becomes one ``RandomCropResize`` with the
   same arguments: the same crop window, its constant padding folded into
   the Lanczos matrices, the stage size out (``RandomCrop``'s own output at
-  full size); only with the Lanczos ``'downsample'`` step and constant
-  padding;
+  full size), and a horizontal ``RandomFlip`` right after it folded in
+  (same draw, reversed weights); only with the Lanczos ``'downsample'``
+  step and constant padding;
 * after any other fixed-output step (``CenterCrop``, ``Resize``...)
   the low-frequency step goes right after the last of them;
 * ``LoadImageFromFile`` directly followed by ``RandomResizedCrop`` becomes
@@ -185,12 +186,15 @@ class StageSizing:
     Args:
         make_step (callable): returns a new low-frequency step.
         log (callable): called with a message for each edit.
+        scheduled (sequence of str): transform types the stages set
+            parameters of; they stay separate steps. Defaults to none.
     """
 
     def __init__(self, make_step: Callable[[], Any],
-                 log: Callable[[str], Any]):
+                 log: Callable[[str], Any], scheduled: Sequence[str] = ()):
         self.make_step = make_step
         self.log = log
+        self.scheduled = frozenset(scheduled)
         # per pipeline: (driven crop or None, later pixel-sized steps)
         self.driven: List[List[Tuple[Optional[Any], List[Any]]]] = []
 
@@ -259,10 +263,18 @@ class StageSizing:
             self.log(f'kept {crop!r} apart from the low-frequency step: '
                      "only constant padding is fused")
             return None
-        steps[index] = fused = RandomCropResize.from_random_crop(crop)
-        self.log(f'replaced {crop!r} and the low-frequency step by '
-                 f'{fused!r}: same crop window, padding folded into the '
-                 'Lanczos matrices, the stage size in one step')
+        flip = steps[index + 1] if index + 1 < len(steps) else None
+        if not RandomCropResize.can_fold(flip) or \
+                'RandomFlip' in self.scheduled:
+            flip = None
+        steps[index] = fused = RandomCropResize.from_random_crop(crop, flip)
+        replaced = f'{crop!r}, the low-frequency step'
+        if flip is not None:
+            del steps[index + 1]
+            replaced += f' and {flip!r}'
+        self.log(f'replaced {replaced} by {fused!r}: same crop window '
+                 'and flips, padding folded into the Lanczos matrices, the '
+                 'stage size in one step')
         return index
 
     def targets(self, index: int, sizes: Sequence[Size],

@@ -96,7 +96,8 @@ def _overlap(start: int, length: int, size: int) -> Tuple[int, int]:
     return a, max(a, min(start + length, size))
 
 
-def padded_crop(img: np.ndarray, box: Box, fill: np.ndarray) -> np.ndarray:
+def padded_crop(img: np.ndarray, box: Box, fill: np.ndarray,
+                flip: bool = False) -> np.ndarray:
     """The window ``box`` of ``img`` padded with ``fill`` where it leaves
     the image: what pad-then-crop gives, without the padded copy.
 
@@ -105,6 +106,7 @@ def padded_crop(img: np.ndarray, box: Box, fill: np.ndarray) -> np.ndarray:
         box (tuple): ``(top, left, height, width)``.
         fill (numpy.ndarray): the padding value, per channel (``(C,)``) or
             a scalar array, of ``img``'s dtype.
+        flip (bool): mirror the window left to right. Defaults to False.
 
     Example:
         >>> img = np.arange(4, dtype=np.uint8).reshape(2, 2)
@@ -115,23 +117,32 @@ def padded_crop(img: np.ndarray, box: Box, fill: np.ndarray) -> np.ndarray:
     top, left, th, tw = box
     r0, r1 = _overlap(top, th, img.shape[0])
     c0, c1 = _overlap(left, tw, img.shape[1])
+    window = img[r0:r1, c0:c1]
+    if flip:
+        window = window[:, ::-1]
+        # the window's columns land mirrored in the output
+        c0, c1 = 2 * left + tw - c1, 2 * left + tw - c0
     if (r0, r1, c0, c1) == (top, top + th, left, left + tw):
-        return img[r0:r1, c0:c1].copy()
+        return window.copy()
     out = np.empty((th, tw) + img.shape[2:], img.dtype)
     out[...] = fill
-    out[r0 - top:r1 - top, c0 - left:c1 - left] = img[r0:r1, c0:c1]
+    out[r0 - top:r1 - top, c0 - left:c1 - left] = window
     return out
 
 
 @functools.lru_cache(maxsize=1024)
 def _folded(in_size: int, out_size: int, lo: int, hi: int,
-            transpose: bool) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+            transpose: bool, flip: bool = False
+            ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One pass over a window of ``in_size`` pixels whose ``[lo, hi)``
     are image: the image columns of its matrix (contiguous, transposed if
-    asked), the summed weights of the padding and of all columns."""
+    asked; its output rows reversed to ``flip``), the summed weights of the
+    padding and of all columns."""
     # Pillow skips a pass whose size does not change: the identity.
     m = np.eye(in_size) if in_size == out_size else lanczos_matrix(
         in_size, out_size)
+    if flip:  # a mirrored output reads the same weights in reverse
+        m = m[::-1]
     image = m[:, lo:hi]
     total = m.sum(axis=1)
     pad = total - image.sum(axis=1)
@@ -139,12 +150,13 @@ def _folded(in_size: int, out_size: int, lo: int, hi: int,
 
 
 def padded_crop_resize(img: np.ndarray, box: Box, size: Tuple[int, int],
-                       fill: np.ndarray) -> np.ndarray:
+                       fill: np.ndarray, flip: bool = False) -> np.ndarray:
     """Pillow's Lanczos resize of the padded window ``box`` to ``size``.
 
     Equal bit for bit to ``lanczos_resize(padded_crop(img, box, fill),
-    size)``. uint8 images of few pixels take the folded matrix products;
-    others are cropped first and resized by the cheaper route of
+    size)``, mirrored left to right after it when ``flip``. uint8 images
+    of few pixels take the folded matrix products; others are cropped
+    first and resized by the cheaper route of
     :func:`~etpp_mm.ops.lanczos.pillow_lanczos`.
 
     Args:
@@ -153,6 +165,8 @@ def padded_crop_resize(img: np.ndarray, box: Box, size: Tuple[int, int],
             :func:`random_crop_box`.
         size (tuple[int, int]): the output ``(h, w)``.
         fill (numpy.ndarray): uint8 padding value, scalar or ``(C,)``.
+        flip (bool): mirror the output left to right (the horizontal
+            pass's weights in reverse: free). Defaults to False.
 
     Returns:
         numpy.ndarray: the ``(h, w[, C])`` uint8 image.
@@ -173,14 +187,15 @@ def padded_crop_resize(img: np.ndarray, box: Box, size: Tuple[int, int],
     top, left, th, tw = box
     h, w = size
     if (h, w) == (th, tw):
-        return padded_crop(img, box, fill)
+        return padded_crop(img, box, fill, flip)
     if img.dtype != np.uint8:
         raise TypeError(f'expected a uint8 image, got {img.dtype}')
     if matrix_macs((th, tw) + img.shape[2:], size) > MATRIX_MAX_MACS:
-        return pillow_lanczos(padded_crop(img, box, fill), h, w)
+        out = pillow_lanczos(padded_crop(img, box, fill), h, w)
+        return np.ascontiguousarray(out[:, ::-1]) if flip else out
     r0, r1 = _overlap(top, th, img.shape[0])
     c0, c1 = _overlap(left, tw, img.shape[1])
-    mw, pad_w, sum_w = _folded(tw, w, c0 - left, c1 - left, True)
+    mw, pad_w, sum_w = _folded(tw, w, c0 - left, c1 - left, True, flip)
     mh, pad_h, _ = _folded(th, h, r0 - top, r1 - top, False)
     x = img[r0:r1, c0:c1]
     if img.ndim == 3:  # (rows, C, cols): each pass is one 2-D product
