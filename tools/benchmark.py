@@ -13,11 +13,13 @@ its own folder (``runs/<variant>_s<seed>_<key>/run_config.py``: the recipe
 through ``_base_`` plus ``custom_imports``, the hook and the seed;
 ``command.txt`` reruns it by hand). Measured per run: the wall time of the
 process, start to end, and ``--metric`` of its last validation (read from
-``vis_data/scalars.json``). Finished runs are cached in
-``--work-dir``/benchmark_cache.json, keyed by the variant, the seed and
-every setting that changes the result (recipe and ``--cfg-options``,
-threads, validation, machine): the same command resumes and skips them. A
-run that fails is reported with its log and not cached.
+``vis_data/scalars.json``) or, with ``--knn`` (self-supervised recipes),
+the weighted k-NN top-1 of its last checkpoint, computed afterwards.
+Finished runs are cached in ``--work-dir``/benchmark_cache.json, keyed by
+the variant, the seed and every setting that changes the result (recipe
+and ``--cfg-options``, threads, validation, k-NN settings, machine): the
+same command resumes and skips them. A run that fails is reported with its
+log and not cached.
 
 The Markdown report (``--report``) gives the command, date, machine, a
 table of the variants (budget, epochs, top-1 mean, spread and per seed,
@@ -44,11 +46,13 @@ from etpp_mm.analysis import curriculum_of_config
 from etpp_mm.analysis.cli import load_config, parse_cfg_options
 from etpp_mm.bench.campaign import Campaign, Printer, run_environment
 from etpp_mm.bench.compare import TRAIN_DIR, train_runs, write_outputs
+from etpp_mm.bench.knn import (add_knn_arguments, check_knn_recipe,
+                               knn_settings, score_metric)
 from etpp_mm.bench.machine import machine_info
 from etpp_mm.bench.recipe import Recipe
 from etpp_mm.bench.runs import OUTPUT_FILE, plain_number, train_in_process
-from etpp_mm.bench.variants import check_benchmark_input, make_variants
-from etpp_mm.curriculum import check_budget
+from etpp_mm.bench.variants import (check_benchmark_input, labelled_variants,
+                                    make_variants)
 from mmpretrain.registry import HOOKS
 
 TRAIN_SCRIPT = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
@@ -105,9 +109,8 @@ def parse_args(argv=None):
         'it (default: 1)')
     parser.add_argument(
         '--metric',
-        default='accuracy/top1',
         help='key of the val evaluator read from the last validation '
-        '(default: accuracy/top1)')
+        '(default: accuracy/top1; knn/top1 with --knn)')
     parser.add_argument(
         '--threads',
         type=int,
@@ -140,6 +143,7 @@ def parse_args(argv=None):
         nargs='+',
         help='override settings of the recipe for every run, as in '
         'tools/train.py (passed on to it)')
+    add_knn_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -171,8 +175,11 @@ def read_recipe(args):
             'the config it inherits instead (the benchmark adds the hook '
             'itself, from --preset, --budgets and --size-divisor)')
     recipe.require_epochs('the benchmark needs an epoch-based recipe')
-    recipe.require_validation(
-        'the benchmark scores the last validation of each run')
+    if args.knn:
+        check_knn_recipe(recipe, args)
+    else:
+        recipe.require_validation('the benchmark scores the last validation '
+                                  'of each run (or give --knn)')
     recipe.iters_per_epoch  # builds the train dataset: fails before training
     return recipe
 
@@ -211,30 +218,14 @@ def run_settings(recipe, args, env, machine):
         recipe=recipe.fingerprint(),
         omp_num_threads=env.get('OMP_NUM_THREADS'),
         final_val_only=args.final_val_only,
-        etpp_mm=etpp_mm.__version__,
+        etpp_mm=etpp_mm.__version__, **knn_settings(args),
         # Wall times from another machine would not compare.
         machine={k: machine[k] for k in ('cpu', 'logical_cpus', 'gpu')})
 
 
-def labelled_variants(specs):
-    """Each ``--variant LABEL BUDGET [KEY=VALUE ...]`` as a tuple."""
-    labelled = []
-    for spec in specs:
-        if len(spec) < 2:
-            raise ValueError(f'--variant {shlex.join(spec)}: give a label '
-                             'and a budget, then KEY=VALUE hook arguments')
-        try:
-            budget = plain_number(float(spec[1]))
-        except ValueError:
-            raise ValueError(f'--variant {shlex.join(spec)}: the budget '
-                             f'{spec[1]!r} is not a number') from None
-        check_budget(budget, key=f'--variant {spec[0]} budget')
-        labelled.append((spec[0], budget, parse_cfg_options(spec[2:])))
-    return labelled
-
-
 def benchmark(args, say, command):
     budgets = [plain_number(b) for b in args.budgets]
+    args.metric = score_metric(args)
     labelled = labelled_variants(args.variant)
     once = list(dict.fromkeys(b for _, b, _ in labelled))  # one check each
     check_benchmark_input(budgets or once, args.seeds, args.preset,

@@ -16,7 +16,9 @@ from etpp_mm.bench.recipe import Recipe
 from etpp_mm.bench.report import (format_progress, format_report,
                                   format_results_table, format_timing_table,
                                   header_lines)
-from etpp_mm.bench.runs import command_text, last_val_record
+from etpp_mm.bench.knn import (knn_score_note, knn_score_text, run_scores,
+                               scored_epoch)
+from etpp_mm.bench.runs import command_text
 from etpp_mm.bench.summary import (RunResult, check_target, result_of,
                                    summarize, timings_by_variant)
 from etpp_mm.bench.variants import (Variant, run_config_text, run_key,
@@ -46,7 +48,8 @@ def train_runs(args: Any, campaign: Campaign, recipe: Recipe,
 
     Args:
         args: the benchmark's options (``seeds``, ``metric``, ``threads``,
-            ``final_val_only``, ``cfg_options``).
+            ``final_val_only``, ``cfg_options``, ``knn`` and the k-NN
+            settings: see :mod:`etpp_mm.bench.knn`).
         campaign (Campaign): the work dir, opened.
         recipe (Recipe): the recipe.
         variants (sequence of Variant): the sides, planned.
@@ -90,12 +93,14 @@ def train_runs(args: Any, campaign: Campaign, recipe: Recipe,
             say('start', eta=eta(index - 1))
             load = os.getloadavg()[0] if hasattr(os, 'getloadavg') else None
             proc = train_run(config_path, run_dir, env, extra_args)
-            record, problem = None, f'exit {proc.returncode}'
+            record, knn, problem = None, None, f'exit {proc.returncode}'
             if proc.returncode == 0:
-                try:
-                    record = last_val_record(osp.join(run_dir, TRAIN_DIR))
+                try:  # the k-NN score (--knn): after the timed process
+                    record, knn = run_scores(args, run_dir,
+                                             osp.join(run_dir, TRAIN_DIR),
+                                             config_path)
                     problem = None
-                except RuntimeError as err:
+                except (RuntimeError, ValueError, OSError) as err:
                     problem = str(err)
             if problem is not None:
                 failed.append((variant.name, seed, proc.output))
@@ -104,10 +109,11 @@ def train_runs(args: Any, campaign: Campaign, recipe: Recipe,
                 return None
             # Cached before the metric is looked up: a wrong --metric is
             # then fixed by rerunning with the right one, without training.
-            return dict(variant=variant.name, seed=seed,
-                        settings=dict(settings, **variant.identity()),
-                        seconds=round(proc.seconds, 2), val=record,
-                        load=load, finished=time.strftime('%Y-%m-%d %H:%M'))
+            entry = dict(variant=variant.name, seed=seed,
+                         settings=dict(settings, **variant.identity()),
+                         seconds=round(proc.seconds, 2), val=record,
+                         load=load, finished=time.strftime('%Y-%m-%d %H:%M'))
+            return entry if knn is None else dict(entry, knn=knn)
 
         entry, cached = campaign.run(key, f'{variant.folder}_s{seed}_{key}',
                                      train)
@@ -121,12 +127,12 @@ def train_runs(args: Any, campaign: Campaign, recipe: Recipe,
                 detail=result.run_dir)
             continue
         say('done', result.seconds, result.score, eta=eta(index))
-        if entry['val'].get('step') != variant.real_epochs:
-            # The report's epochs come from the plan; say so if the run
-            # validated last at another epoch.
-            campaign.say(f"  note: the last validation was at epoch "
-                         f"{entry['val'].get('step')}, the plan has "
-                         f'{variant.real_epochs} epochs')
+        source, epoch = scored_epoch(entry)
+        if epoch != variant.real_epochs:
+            # The report's epochs come from the plan; say so if the run was
+            # scored at another epoch.
+            campaign.say(f'  note: {source} was at epoch {epoch}, the plan '
+                         f'has {variant.real_epochs} epochs')
     return BenchmarkRuns(order, results, failed, entries)
 
 
@@ -157,10 +163,12 @@ def write_outputs(args: Any, command: str, recipe: Recipe,
     text = format_report(
         f'EfficientTrain++ against its recipe: `{name}`',
         header_lines(args, command, recipe, variants, machine, threads, env,
-                     entries), summaries, order, results, target,
-        args.metric, failed,
+                     entries,
+                     knn_score_text(args, entries) if args.knn else None),
+        summaries, order, results, target, args.metric, failed,
         osp.relpath(osp.abspath(plot), osp.dirname(osp.abspath(report))),
-        format_timing_table(timings, full_size) if timings else '')
+        format_timing_table(timings, full_size) if timings else '',
+        knn_score_note() if args.knn else None)
     os.makedirs(osp.dirname(osp.abspath(report)), exist_ok=True)
     with open(report, 'w') as f:
         f.write(text)

@@ -87,10 +87,11 @@ class Recipe:
 
     @property
     def val_split(self) -> Optional[str]:
-        """The val dataset's ``split``, if it tells."""
+        """The val dataset's ``split``, if there is one and it tells."""
+        loader = self.cfg.get('val_dataloader', None)
         try:
-            return dataset_cfg_with_pipeline(
-                self.cfg.val_dataloader.dataset).get('split')
+            return dataset_cfg_with_pipeline(loader.dataset).get('split') \
+                if loader else None
         except ValueError:
             return None
 

@@ -201,7 +201,8 @@ def format_report(title: str,
                   metric: str = 'top-1',
                   failed: Sequence[Tuple[str, int, str]] = (),
                   plot: Optional[str] = None,
-                  timing: str = '') -> str:
+                  timing: str = '',
+                  score_note: Optional[str] = None) -> str:
     """The Markdown report: the settings, the table of variants, the
     verdict on the target, every run, the failed runs and the plot.
 
@@ -213,6 +214,8 @@ def format_report(title: str,
             each run that failed.
         plot (str, optional): the plot's path relative to the report.
         timing (str): A :func:`format_timing_table` table, or ``''`` for none.
+        score_note (str, optional): what the score is, under the table
+            (default: the metric of the last validation).
 
     Example:
         >>> from etpp_mm.bench.variants import make_variants, run_order
@@ -234,12 +237,13 @@ def format_report(title: str,
     lines += [
         '', '## Results', '',
         format_results_table(summaries, metric), '',
-        f'{metric}: the metric of the last validation of each run, in %. '
-        'Spread: min-max and sample standard deviation over the seeds. '
-        'Wall time: the training process from start to end. Measured '
-        "speed-up: the baseline's mean wall time over the variant's (ratio "
-        'of means). Theoretical speed-up: the recipe\'s compute over the '
-        "curriculum's, counted in pixels (the plan's `speedup`).", '',
+        (score_note or f'{metric}: the metric of the last validation of '
+         'each run, in %.') + ' Spread: min-max and sample standard '
+        'deviation over the seeds. Wall time: the training process from '
+        "start to end. Measured speed-up: the baseline's mean wall time "
+        "over the variant's (ratio of means). Theoretical speed-up: the "
+        "recipe's compute over the curriculum's, counted in pixels (the "
+        "plan's `speedup`).", '',
         '## Target', '', f'**{target.text.split(":", 1)[0]}**:'
         f'{target.text.split(":", 1)[1]}', ''
     ]
@@ -274,8 +278,8 @@ def format_report(title: str,
 def header_lines(args: Any, command: str, recipe: Any,
                  variants: Sequence[Variant], machine: Mapping[str, Any],
                  threads: int, env: Mapping[str, str],
-                 entries: Sequence[Mapping[str, Any]]
-                 ) -> List[Tuple[str, str]]:
+                 entries: Sequence[Mapping[str, Any]],
+                 score: Optional[str] = None) -> List[Tuple[str, str]]:
     """The report's labelled lines of settings.
 
     Args:
@@ -289,6 +293,8 @@ def header_lines(args: Any, command: str, recipe: Any,
         threads (int): torch threads per run.
         env (dict): the runs' environment.
         entries (sequence of dict): the runs' cache entries.
+        score (str, optional): the score's line when it is not the last
+            validation's metric (the k-NN score).
     """
     loads = [e['load'] for e in entries if e.get('load') is not None]
     finished = sorted(e['finished'] for e in entries if 'finished' in e)
@@ -333,11 +339,13 @@ def header_lines(args: Any, command: str, recipe: Any,
              for v in curricula)),
         ('Seeds', ', '.join(map(str, args.seeds)) + ' (randomness.seed, the '
          'same for every variant); runs seed-major, variants interleaved'),
-        ('Score', f'`{args.metric}` of the last validation, on '
+        ('Score', score or f'`{args.metric}` of the last validation, on '
          f'val_dataloader{split}; validation {validation}'),
         ('Wall time', 'each tools/train.py process from start to end '
          '(start-up, data loading, training, validation, checkpoints)'),
     ]
+    if score and recipe.cfg.get('val_dataloader', None):
+        lines.append(('Validation', validation))
     if args.cfg_options:
         lines.append(('Options', 'every run: `--cfg-options ' +
                       shlex.join(args.cfg_options) + '`'))

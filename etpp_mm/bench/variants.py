@@ -4,9 +4,11 @@ order, cache keys and run configs.
 """
 import ast
 import pprint
+import shlex
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from etpp_mm.analysis.cli import parse_cfg_options
 from etpp_mm.bench.cache import cache_key
 from etpp_mm.bench.runs import plain_number
 from etpp_mm.curriculum import PRESETS, check_budget, preset_stages
@@ -282,3 +284,28 @@ def run_config_text(recipe: str,
             'train_cfg = dict(val_interval=10**9)',
         ]
     return '\n'.join(lines) + '\n'
+
+
+def labelled_variants(
+        specs: Sequence[Sequence[str]]
+) -> List[Tuple[str, Number, Dict[str, Any]]]:
+    """Each ``--variant LABEL BUDGET [KEY=VALUE ...]`` of the benchmark as
+    ``(label, budget, hook arguments)``.
+
+    Example:
+        >>> labelled_variants([['stage', '10', 'batch_scale=auto']])
+        [('stage', 10, {'batch_scale': 'auto'})]
+    """
+    labelled = []
+    for spec in specs:
+        if len(spec) < 2:
+            raise ValueError(f'--variant {shlex.join(spec)}: give a label '
+                             'and a budget, then KEY=VALUE hook arguments')
+        try:
+            budget = plain_number(float(spec[1]))
+        except ValueError:
+            raise ValueError(f'--variant {shlex.join(spec)}: the budget '
+                             f'{spec[1]!r} is not a number') from None
+        check_budget(budget, key=f'--variant {spec[0]} budget')
+        labelled.append((spec[0], budget, parse_cfg_options(spec[2:])))
+    return labelled
