@@ -122,6 +122,52 @@ def test_fixed_size_crops_get_the_step_right_after_them():
     assert cutout.shape == 3  # 8 px at 28 -> 3 px at 12
 
 
+def test_a_blur_radius_scales_with_the_stage_as_in_the_papers_order():
+    # MoCo v3's view: the blur radius is in pixels. Blurring the stage-size
+    # image by the scaled radius approximates blurring the full-size one
+    # and shrinking it; the recipe's radius would blur 2.3x more at 12 px.
+    from PIL import ImageFilter
+    stages = [dict(share=0.5, size=12), dict(share=0.5, size=28)]
+    view = [dict(type='RandomResizedCrop', scale=28),
+            dict(type='RandomApply', prob=1.,
+                 transforms=[dict(type='GaussianBlur', prob=1.,
+                                  magnitude_range=(0.1, 2.0),
+                                  magnitude_std='inf')])]
+    pipeline, resolved, messages = resolve(
+        [dict(type='MultiView', num_views=1, transforms=[view]),
+         dict(type='PackInputs')], 'stage', stages=stages)
+    assert 'scaled with the stage: GaussianBlur' in messages
+    drive(resolved, 0)
+    img = np.asarray(skdata.camera())[100:300, 100:300].copy()
+    pipeline(dict(img=img.copy()))
+    view = next(t for t in pipeline.transforms
+                if type(t).__name__ == 'MultiView')
+    blur = view.pipelines[0].transforms[1].transforms.transforms[0]
+    assert blur.magnitude_range == pytest.approx((0.1 * 12 / 28, 2 * 12 / 28))
+
+    steps = [dict(type='RandomResizedCrop', scale=28),
+             dict(type='GaussianBlur', radius=1.4, prob=1.),
+             dict(type='PackInputs')]
+    stage, resolved, _ = resolve(steps, 'stage', stages=stages)
+    full, ref_resolved, _ = resolve(steps, 'full', stages=stages)
+    crop_only, crop_resolved, _ = resolve(steps[::2], 'stage', stages=stages)
+    for r in (resolved, ref_resolved, crop_resolved):
+        drive(r, 0)
+    scaled, recipe_radius = [], []
+    for seed in range(8):
+        outs = []
+        for p in (stage, full, crop_only):
+            np.random.seed(seed)
+            outs.append(p(dict(img=img.copy()))['inputs'][0].numpy())
+        out, ref, small = outs
+        assert stage.transforms[2].radius == pytest.approx(0.6)
+        unscaled = np.asarray(Image.fromarray(small).filter(
+            ImageFilter.GaussianBlur(radius=1.4)))
+        scaled.append(psnr(out, ref))
+        recipe_radius.append(psnr(unscaled, ref))
+    assert np.median(scaled) > np.median(recipe_radius) + 3
+
+
 def test_pixel_parameters_after_the_resized_crop_scale_with_the_stage():
     pipeline, resolved, messages = resolve([
         dict(type='RandomResizedCrop', scale=224, backend='pillow',

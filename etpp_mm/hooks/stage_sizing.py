@@ -24,7 +24,8 @@ reaches the stage size as early as possible and every later per-pixel step
   one ``LoadImageAndRandomResizedCrop`` (reduced JPEG decoding);
 * pixel-sized parameters of the later steps follow the stage:
   ``RandomCrop.crop_size``/``padding`` of a translate-by-padding crop and
-  ``Cutout.shape``/``magnitude_range``. ``RandomErasing`` draws area
+  ``Cutout.shape``/``magnitude_range`` and ``GaussianBlur``'s radius
+  (``radius``/``magnitude_range``). ``RandomErasing`` draws area
   fractions and needs nothing.
 """
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -175,6 +176,12 @@ def pixel_params(transform: Any, size: Size,
     if name == 'Cutout':
         if transform.shape is not None:
             return {'shape': _scaled(transform.shape, ratio)}
+        low, high = transform.magnitude_range
+        return {'magnitude_range': (low * ratio[0], high * ratio[0])}
+    if name == 'GaussianBlur':  # a radius in pixels (PIL's GaussianBlur)
+        if transform.radius is not None:
+            return {'radius': transform.radius * ratio[0]}
+        # the drawn radius is linear in the range's ends
         low, high = transform.magnitude_range
         return {'magnitude_range': (low * ratio[0], high * ratio[0])}
     return None
