@@ -13,10 +13,13 @@ train_pipeline = [
     dict(type='StampLevel', level=-1),
     dict(type='PackInputs', meta_keys=('sample_idx', 'stamp')),
 ]
+# the loader of the tests: main process, MMEngine's per-sample collate
+# (what the hook's collate and replay settings start from)
 train_dataloader = dict(
     batch_size=16,
     num_workers=0,
     persistent_workers=False,
+    collate_fn=dict(type='pseudo_collate'),
     dataset=dict(data_root=data_root, indices=64, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
