@@ -21,9 +21,9 @@ test_pipeline = [dict(type='PackInputs')]
 # 2-core machine), kept across epochs, sending stacked batches: a list of
 # per-sample tensors costs 590-780 us per image to move between processes,
 # one stacked batch 29-35 us. In two benchmark runs on 2 cores with one
-# torch thread (docs/benchmark_fmnist.md), the recipe took 4.5 min with it
-# against 5.0 min loading in the main process, the curriculum at budget 10
-# 3.1 against 3.9 min.
+# torch thread (docs/benchmark_fmnist.md with it,
+# docs/benchmark_fmnist_main_process.md without), the recipe took 4.5
+# against 5.0 min, the curriculum at budget 10 3.1 against 3.9 min.
 train_dataloader = dict(
     batch_size=128,
     num_workers=1,
