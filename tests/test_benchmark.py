@@ -291,6 +291,12 @@ def test_report_text_and_plot(tmp_path):
 ])
 def test_the_tool_refuses_bad_input_before_training(tmp_path, config,
                                                     options, words):
+    refused_before_training(tmp_path, config, options, words)
+
+
+def refused_before_training(tmp_path, config, options, words):
+    """The tool exits naming every one of ``words``, having trained
+    nothing and written no work dir."""
     tool = load_tool()
 
     def no_training(*args):

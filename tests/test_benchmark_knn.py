@@ -10,7 +10,7 @@ import pytest
 import etpp_mm.bench.knn as bench_knn
 from conftest import ROOT
 from etpp_mm.bench.knn import find_last_checkpoint
-from test_benchmark import load_tool
+from test_benchmark import load_tool, refused_before_training
 
 MAE = osp.join(ROOT, 'configs', 'fashion_mnist',
                'mae_vit-tiny-p4_1xb256-coslr-30e_fmnist.py')
@@ -59,18 +59,7 @@ def test_last_checkpoint_is_the_one_mmengine_names_else_the_last_epoch(
 ])
 def test_knn_benchmark_refuses_what_it_could_not_score(tmp_path, config,
                                                        options, words):
-    tool = load_tool()
-
-    def no_training(*args):
-        raise AssertionError('a run was trained')
-
-    tool.train_run = no_training
-    work_dir = tmp_path / 'bench'
-    with pytest.raises(SystemExit) as info:
-        tool.main([config, *options, '--work-dir', str(work_dir)])
-    for word in words:
-        assert word in str(info.value)
-    assert not work_dir.exists()
+    refused_before_training(tmp_path, config, options, words)
 
 
 def test_knn_benchmark_of_mae_reports_and_resumes_from_its_cache(
