@@ -61,10 +61,6 @@ fi
 "$PYTHON" tools/prepare_data.py fashion-mnist
 
 if [ "${ETPP_SKIP_MAIN_JOB:-0}" != 1 ]; then
-    # torch threads on all cores but one, which the loader process uses
-    # (one thread on a 2-core machine); OMP_NUM_THREADS set by the caller wins
-    CORES=$(nproc)
-    OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(( CORES > 2 ? CORES - 1 : 1 ))}" \
-        "$PYTHON" tools/train.py \
+    "$PYTHON" tools/train.py \
         configs/fashion_mnist/resnet18-w8_etpp-b10_1xb128_fmnist-20k.py
 fi

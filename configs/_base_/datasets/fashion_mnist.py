@@ -17,13 +17,15 @@ train_pipeline = [
 ]
 test_pipeline = [dict(type='PackInputs')]
 
-# One loader process beside the trainer (run it with OMP_NUM_THREADS=1 on a
-# 2-core machine), kept across epochs, sending stacked batches: a list of
-# per-sample tensors costs 590-780 us per image to move between processes,
-# one stacked batch 29-35 us. In two benchmark runs on 2 cores with one
-# torch thread (docs/benchmark_fmnist.md with it,
-# docs/benchmark_fmnist_main_process.md without), the recipe took 4.5
-# against 5.0 min, the curriculum at budget 10 3.1 against 3.9 min.
+# One loader process beside the trainer, kept across epochs, sending
+# stacked batches: a list of per-sample tensors costs 590-780 us per image
+# to move between processes, one stacked batch 29-35 us. With one torch
+# thread (the benchmarks' setting) it hides the loading that does not
+# shrink with the image: the curriculum at budget 10 took 3.1-3.3 min with
+# it against 3.9 without, the recipe 4.5-4.7 against 5.0
+# (docs/benchmark_fmnist.md, docs/benchmark_fmnist_main_process.md). With
+# torch's default two threads on 2 cores it shares them with the model:
+# the main job took 172 s with it, 164 s without (one run each).
 train_dataloader = dict(
     batch_size=128,
     num_workers=1,
