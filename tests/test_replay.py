@@ -180,12 +180,17 @@ def test_a_buffer_too_large_for_the_machine_fails_before_training(
     assert 'Epoch(train)' not in proc.stdout
 
 
-def test_pipeline_benchmark_reports_every_stage_size(fmnist_root):
+@pytest.mark.parametrize(
+    'config', [TINY, osp.join(CONFIGS, 'fmnist_tiny_batch.py')])
+def test_pipeline_benchmark_reports_every_stage_size(fmnist_root, config):
+    # fmnist_tiny_batch: batch_scale, so the loader takes its batches from
+    # the hook's stage batch sampler
     proc = run_tool([
-        'python', 'tools/analysis/benchmark_pipeline.py', TINY, '--json',
+        'python', 'tools/analysis/benchmark_pipeline.py', config, '--json',
         '--batches', '2', '--compare-replay', '2', '--rounds', '1'
     ])
-    result = json.loads(proc.stdout[proc.stdout.index('{\n'):])
+    # the JSON is printed last (the log before it may hold dicts too)
+    result = json.loads(proc.stdout[proc.stdout.rindex('\n{\n') + 1:])
     assert [s['size'] for s in result['stages']] == [[12, 12], [20, 20],
                                                      [28, 28]]
     for stage in result['stages']:

@@ -99,6 +99,18 @@ def first_stage_of_each_size(plan):
     return sorted(firsts.values(), key=lambda i: plan.stages[i].size[0])
 
 
+def enter_stage(hook, loader, stage):
+    """Point the pipelines at ``stage``; with ``batch_scale`` the loader's
+    batch sampler takes an epoch of that stage's batches, which the hook
+    hands it at each epoch in training."""
+    hook.apply_stage(stage)
+    sampler = getattr(loader, 'batch_sampler', None)
+    if hook.samples is not None and hasattr(sampler, 'set_batches'):
+        size = hook.samples.batch * hook.samples.scales[stage]
+        count = max(1, len(loader.dataset) // size)
+        sampler.set_batches([(stage, size)] * count)
+
+
 def time_loader(loader, batches):
     """Seconds per batch of iterating ``loader`` (one warm-up batch)."""
     iterator = iter(loader)
@@ -149,8 +161,8 @@ def time_training(runner, loader, batches):
 
 
 def compare_replay(runner, hook, loop, stage, factor, args):
-    hook.apply_stage(stage)
     raw = loop.dataloader
+    enter_stage(hook, raw, stage)
     probe = next(iter(raw))
     buffer_samples = args.buffer_samples or 8 * batch_images(probe)
     replay = ReplayLoader(raw, capacity=buffer_samples, seed=0)
@@ -184,7 +196,7 @@ def measure(args):
     workers = getattr(loader, 'num_workers', 0)
     rows = []
     for stage in first_stage_of_each_size(plan):
-        hook.apply_stage(stage)
+        enter_stage(hook, loader, stage)
         load_s, batch = time_loader(loader, args.batches)
         step_s = time_steps(runner, batch, args.batches)
         images = batch_images(batch)
@@ -226,8 +238,9 @@ def main():
           'replay')
     for row in rows:
         size = 'x'.join(map(str, row['size']))
-        print(f'{row["stage"]:<6} {size:<8} {row["loader_images_per_s"]:>12.0f}'
-              f'  {row["model_images_per_s"]:>11.0f}  {row["bound"]:<7} '
+        print(f'{row["stage"]:<6} {size:<8} '
+              f'{row["loader_images_per_s"]:>12.0f}  '
+              f'{row["model_images_per_s"]:>11.0f}  {row["bound"]:<7} '
               f'{row["balancing_replay"]}')
     if 'replay' in result:
         rep = result['replay']
