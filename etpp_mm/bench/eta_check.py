@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, List, Optional
 
-_STAMP = re.compile(r'^(\d\d/\d\d \d\d:\d\d:\d\d) ')
+# the console's 'MM/DD hh:mm:ss', or the work dir log's 'YYYY/MM/DD ...'
+_STAMP = re.compile(r'^(?:\d{4}/)?(\d\d/\d\d \d\d:\d\d:\d\d) ')
 _ETA = re.compile(r'curriculum/eta_seconds: ([\d.]+)')
 _SIZE = re.compile(r'curriculum/size: (\d+)')
 _EPOCH = re.compile(r'Epoch\(train\)\s+\[(\d+)\]\[\s*(\d+)/(\d+)\]')
@@ -41,6 +42,8 @@ def eta_points(lines: Iterable[str], min_real: float = 20.0
         ...        '  curriculum/size: 28  curriculum/eta_seconds: 1.0']
         >>> [(p.epoch, p.size, round(p.ratio, 2)) for p in eta_points(log)]
         [(1, 12, 1.1)]
+        >>> len(eta_points(['2026/' + line for line in log]))  # work dir log
+        1
     """
     rows = []
     for line in lines:
