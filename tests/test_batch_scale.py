@@ -1,6 +1,7 @@
-"""Early large batch on a compute clock counted in samples: the pure
-schedule, LR rule and ETA model, and real training (workers, resume with
-another process count)."""
+"""The compute clock of every ET++ run, counted in samples x pixels: the
+pure schedule (exact shares at any budget, early large batch, gradient
+accumulation), LR rule and ETA model, and real training (workers, resume
+with another process count)."""
 import os
 import re
 import os.path as osp
@@ -48,6 +49,49 @@ def test_compute_equals_the_plan_at_every_stage_boundary(samples, batch):
     assert -1e-9 <= done - plan.budget < batch * plan.stages[-1].cost / samples
 
 
+@pytest.mark.parametrize('scale', [None, 'auto'])
+def test_every_stage_gets_its_share_on_a_short_budget(scale):
+    """Budget 1.5 of a 300-epoch recipe (a first try on a small folder):
+    all ten stages run, each spending its tenth of the budget within one
+    batch, and the run spends the budget within one batch."""
+    mode, stages = preset_stages('etpp', full_size=(224, 224))
+    plan = build_plan(stages, mode, 300, (224, 224), budget=1.5)
+    sizes = [s.size for s in plan.stages]
+    scales = stage_batch_scales(scale or 1, sizes, plan.full_size)
+    schedule = SampleSchedule(plan, scales)
+    samples, batch = 100, 2
+    spent = schedule.stage_shares(schedule.run(0.0, samples, batch), samples)
+    for index, (stage, amount) in enumerate(zip(plan.stages, spent)):
+        one_batch = batch * scales[index] * stage.cost / samples
+        assert abs(amount - 0.15) <= one_batch + 1e-9, (index, amount)
+    assert abs(sum(spent) - 1.5) <= batch / samples + 1e-9
+    # the plan table's real epochs are the shares' exact spans
+    assert plan.stages[0].epochs == pytest.approx(0.15 * (224 / 96)**2)
+
+
+def test_accumulation_follows_the_doubled_batch_curve():
+    """accumulative_counts=2 at batch b plans the optimizer steps of batch
+    2b: the same stage and compute at every step, each step's iterations
+    in one stage, every epoch whole steps."""
+    plan = etpp_plan()
+    scales = stage_batch_scales('auto', [s.size for s in plan.stages],
+                                plan.full_size)
+    doubled = SampleSchedule(plan, scales).run(0.0, 1000, 64)
+    accumulated = SampleSchedule(plan, scales, accumulate=2).run(
+        0.0, 1000, 32)
+    assert len(doubled) == len(accumulated)
+    for big, small in zip(doubled, accumulated):
+        assert len(small) == 2 * len(big)
+        steps = [small[i:i + 2] for i in range(0, len(small), 2)]
+        for (stage, count), step in zip(big, steps):
+            assert [s for s, _ in step] == [stage, stage]
+            assert sum(c for _, c in step) == count
+    # an epoch ending with fewer samples than iterations of a step: the
+    # step before takes them
+    tail = SampleSchedule(plan, [1] * 10, accumulate=4).epoch(0.0, 41, 10)[0]
+    assert [c for _, c in tail] == [10, 10, 10, 11]
+
+
 def test_resume_continues_the_same_schedule_with_another_epoch_size():
     plan = etpp_plan()
     schedule = SampleSchedule(plan, [2] * 10)
@@ -86,22 +130,26 @@ def test_bad_batch_scale_and_lr_rule_name_the_key():
         SampleSchedule(build_plan(stages, mode, 10, (224, 224)), [1] * 4)
 
 
-def test_eta_model_prices_unseen_sizes_by_pixels():
+def test_eta_model_prices_unseen_sizes_from_the_measured_ones():
     eta = StageEta([(12, 12), (20, 20), (28, 28)])
     assert eta.remaining([10, 10, 10]) is None
     for _ in range(20):
         eta.observe(0, 64, 0.32)
     assert eta.measured_stages() == [0]
-    # 20 px, unseen: the nearest measured size (12) scaled by pixels
-    assert eta.seconds_per_sample(1) == pytest.approx(0.005 * 400 / 144)
+    # one size measured: 20 and 28 px at 12 px's seconds per image
+    assert eta.seconds_per_sample(1) == pytest.approx(0.005)
+    assert eta.seconds_per_sample(2) == pytest.approx(0.005)
     eta.observe(2, 16, 0.16)
-    # 400 px is nearer 144 than 784: still priced from 12 px
-    assert eta.seconds_per_sample(1) == pytest.approx(0.005 * 400 / 144)
-    eta2 = StageEta([(12, 12), (24, 24), (28, 28)])
-    eta2.observe(0, 64, 0.32)
-    eta2.observe(2, 16, 0.16)  # 576 px is nearer 784
-    assert eta2.seconds_per_sample(1) == pytest.approx(0.01 * 576 / 784)
+    # 144 px at 0.005 s, 784 px at 0.01 s: 400 px on their line
+    assert eta.seconds_per_sample(1) == pytest.approx(0.005 + 0.005 * 256 /
+                                                      640)
     assert eta.remaining([0, 0, 100]) == pytest.approx(1.0)
+    # a larger size measured cheaper (a larger batch at the small one): no
+    # line down, the nearest measured size's rate
+    cheap = StageEta([(12, 12), (20, 20), (28, 28)])
+    cheap.observe(0, 10, 0.1)
+    cheap.observe(1, 10, 0.05)
+    assert cheap.seconds_per_sample(2) == pytest.approx(0.005)
 
 
 def _batches(records):
@@ -153,17 +201,24 @@ def _launch(config, procs, work_dir, *extra):
                     env=env, check=False)
 
 
+PLAIN = osp.join(ROOT, 'tests', 'configs', 'fmnist_tiny.py')
+PLAIN_KILLED = osp.join(ROOT, 'tests', 'configs',
+                        'fmnist_tiny_plain_killed.py')
+
+
 @pytest.mark.parametrize('first,second', [(1, 2), (2, 1)])
 def test_resume_with_another_process_count_continues_the_curve(
         tmp_path, fmnist_root, first, second):
-    """Trained with ``first`` processes, killed, resumed with ``second``:
-    the compute curve continues where the checkpoint left it and ends at
-    the budget (iterations per epoch differ between the two parts)."""
-    proc = _launch(KILLED, first, tmp_path, '--cfg-options',
-                   'custom_hooks.2.at_iter=' + ('9' if first == 1 else '12'))
+    """The recipe's batch (no batch_scale), trained with ``first``
+    processes, killed with SIGKILL, resumed with ``second``: the compute
+    curve continues where the checkpoint left it, each iteration has the
+    size and LR of the uninterrupted curve at its compute, and the run ends
+    at the budget (iterations per epoch differ between the two parts)."""
+    proc = _launch(PLAIN_KILLED, first, tmp_path, '--cfg-options',
+                   'custom_hooks.2.at_iter=' + ('8' if first == 1 else '6'))
     assert proc.returncode != 0
     before, _ = load_probe(tmp_path)
-    proc = _launch(TINY, second, tmp_path, '--resume')
+    proc = _launch(PLAIN, second, tmp_path, '--resume')
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert 'samples-counted curriculum' in proc.stdout
     after, _ = load_probe(tmp_path)
@@ -177,15 +232,27 @@ def test_resume_with_another_process_count_continues_the_curve(
     assert after[resumed_at]['compute'] == pytest.approx(
         last['compute'] + step, abs=1e-9)
     epoch = after[resumed_at]['epoch']
-    computes = [r['compute'] for _, r in sorted(after.items())]
+    its = sorted(after)
+    computes = [after[i]['compute'] for i in its]
     assert computes == sorted(computes)
-    assert computes[-1] > 0.9
-    per_rank = 64 // second
-    scale = {12: 4, 20: 2, 28: 1}
-    for it, r in after.items():
+    # size and LR of the uninterrupted curve: the stage whose share holds
+    # the compute (0.3 / 0.3 / 0.4), and the recipe's scheduled LR at the
+    # same compute (warm-up + cosine over its 4 epochs, whose iterations
+    # per epoch are those of the first part, kept by its checkpoint)
+    recipe = Config.fromfile(PLAIN)
+    ipe = 4 // first
+    recipe_lrs = lr_at_recipe_steps(
+        recipe, [recipe_step_of(c, 4, ipe) for c in computes], ipe)
+    for it, compute, recipe_lr in zip(its, computes, recipe_lrs):
+        r = after[it]
+        size = 12 if compute < 0.3 - 1e-9 else 20 if compute < 0.6 - 1e-9 \
+            else 28
+        assert r['size'] == [size, size], it
+        assert r['lr'] == pytest.approx(recipe_lr), it
         if it >= resumed_at:  # the new process count's batches
             assert r['epoch'] >= epoch
-            assert r['batch'] == min(16 * scale[r['size'][0]], per_rank)
+            assert r['batch'] == min(16, 64 // second)
+    assert {after[i]['size'][0] for i in its if i >= resumed_at} >= {20, 28}
     assert 'curriculum finished' in proc.stdout
     done = float(re.search(r'([\d.]+) equivalent full-size epochs',
                            proc.stdout).group(1))

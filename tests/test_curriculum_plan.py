@@ -1,8 +1,10 @@
 """The stage tables and the epoch/compute arithmetic (pure functions)."""
+import math
+
 import pytest
 
 from etpp_mm.curriculum import (Stage, advance_schedulers, build_plan,
-                                format_plan, preset_stages, recipe_step_at,
+                                format_plan, preset_stages, recipe_step_of,
                                 scale_size, stage_table, stages_from_dicts)
 
 FULL = (224, 224)
@@ -21,21 +23,28 @@ def epochs_by_size(plan):
 
 
 def test_etpp_budget_200_matches_the_papers_arithmetic():
+    """Each tenth of 200 equivalent epochs: 20 x (224/96)^2 = 108.9 real
+    epochs at 96, 39.2 at 160, 20 at 224; the authors' scripts truncate
+    the cumulative counts (108, 109, 39, 40, 39, 39, 20 x 4: 454), the
+    plan keeps them exact so every stage gets its share."""
     plan = etpp_plan(200)
-    assert [s.epochs for s in plan.stages] == [
-        108, 109, 39, 40, 39, 39, 20, 20, 20, 20
-    ]
-    assert epochs_by_size(plan) == {96: 217, 160: 157, 224: 80}
-    assert plan.total_epochs == 454
-    assert plan.equivalent_epochs == pytest.approx(200, abs=0.1)
-    assert plan.speedup == pytest.approx(1.5, abs=0.01)
+    assert [s.epochs for s in plan.stages] == pytest.approx(
+        [200 / 10 * (224 / 96)**2] * 2 + [20 * (224 / 160)**2] * 4 +
+        [20] * 4)
+    assert epochs_by_size(plan) == pytest.approx(
+        {96: 217.78, 160: 156.8, 224: 80}, abs=0.01)
+    assert [math.floor(s.end_epoch + 1e-9) for s in plan.stages] == [
+        108, 217, 256, 296, 335, 374, 394, 414, 434, 454]
+    assert plan.total_epochs == 455  # the last one partial
+    assert plan.equivalent_epochs == pytest.approx(200, abs=1e-9)
+    assert plan.speedup == pytest.approx(1.5, abs=1e-9)
 
 
 def test_etpp_budget_100_matches_the_papers_arithmetic():
     totals = epochs_by_size(etpp_plan(100))
-    assert totals[96] == 108
-    assert totals[160] in (78, 79)  # 4 x 19.6 epochs, truncated
-    assert totals[224] == 40
+    assert totals[96] == pytest.approx(108.89, abs=0.01)
+    assert totals[160] == pytest.approx(78.4)  # 4 x 19.6 epochs
+    assert totals[224] == pytest.approx(40)
 
 
 def test_et_preset_splits_recipe_epochs_and_costs_195_9():
@@ -51,8 +60,7 @@ def test_et_preset_splits_recipe_epochs_and_costs_195_9():
 def test_same_cost_as_recipe_is_the_default_budget():
     plan = etpp_plan(None)
     assert plan.budget == 300
-    # truncating cumulative epochs loses less than one full-size epoch
-    assert 299 < plan.equivalent_epochs <= 300
+    assert plan.equivalent_epochs == pytest.approx(300, abs=1e-9)
 
 
 @pytest.mark.parametrize('preset,sizes', [
@@ -82,11 +90,12 @@ def test_compute_fraction_and_stage_lookup():
     plan = etpp_plan(200)
     assert plan.compute_fraction(0) == 0
     assert plan.compute_fraction(plan.total_epochs) == pytest.approx(1)
-    # the 96 stages hold ~20% of compute in 217 of 454 epochs
-    assert plan.compute_fraction(217) == pytest.approx(0.2, abs=0.005)
+    # the 96 stages hold 20% of compute in 217.8 of 454.6 epochs
+    assert plan.compute_fraction(217.78) == pytest.approx(0.2, abs=1e-4)
     assert plan.stage_index_at(0) == 0
-    assert plan.stage_index_at(108) == 1
-    assert plan.stage_index_at(453) == 9
+    assert plan.stage_index_at(108) == 0  # the first ends at 108.9
+    assert plan.stage_index_at(109) == 1
+    assert plan.stage_index_at(454) == 9
     assert plan.stage_index_at(10_000) == 9
 
 
@@ -94,13 +103,12 @@ def test_recipe_step_follows_compute_not_iterations():
     plan = etpp_plan(200)
     ipe = 10
     total_recipe = 300 * ipe
-    mid = plan.total_epochs * ipe * 6 // 10  # 60% of the iterations
-    # iteration-based mapping would be at 60%; compute is far behind
-    step = recipe_step_at(plan, mid, ipe)
-    assert step / total_recipe == pytest.approx(
-        plan.compute_fraction(mid / ipe), abs=1 / total_recipe)
-    assert step / total_recipe < 0.35
-    assert recipe_step_at(plan, plan.total_epochs * ipe, ipe) == total_recipe
+    # 60% of the real epochs: an iteration-based mapping would be at 60%
+    # of the recipe's schedule; compute is far behind
+    fraction = plan.compute_fraction(plan.stages[-1].end_epoch * 0.6)
+    assert fraction < 0.35
+    assert recipe_step_of(fraction, 300, ipe) == int(fraction * total_recipe)
+    assert recipe_step_of(1.0, 300, ipe) == total_recipe
 
 
 def test_advance_schedulers_replays_iter_and_epoch_steps():
@@ -128,12 +136,21 @@ def test_advance_schedulers_replays_iter_and_epoch_steps():
     (dict(budget=-5), 'budget must be a positive'),
     (dict(budget=float('nan')), 'budget must be a positive'),
     (dict(budget=True), 'budget must be a positive'),
-    (dict(budget=0.01), 'no whole epoch'),
+    (dict(budget=float('inf')), 'budget must be a positive'),
 ])
 def test_bad_budget(kwargs, match):
     mode, stages = preset_stages('etpp', FULL)
     with pytest.raises(ValueError, match=match):
         build_plan(stages, mode, 300, FULL, **kwargs)
+
+
+def test_a_tiny_budget_keeps_every_stage():
+    """No whole epoch is needed: 0.01 equivalent epochs still plan all ten
+    stages at their shares (the clock ends them mid-epoch)."""
+    plan = etpp_plan(0.01)
+    assert all(s.epochs > 0 for s in plan.stages)
+    assert plan.total_epochs == 1
+    assert plan.equivalent_epochs == pytest.approx(0.01)
 
 
 def test_bad_stage_tables_name_the_value_and_key():
@@ -184,6 +201,7 @@ def test_format_plan_lists_every_stage_and_the_totals():
     lines = text.splitlines()
     assert len(lines) == 12  # header, 10 stages, totals
     assert lines[1].split()[:2] == ['1', '96x96']
-    assert '1080' in lines[1]  # 108 epochs x 10 iterations
-    assert lines[-1].startswith('total: 454 real epochs = 200.0 equivalent')
+    assert '1089' in lines[1]  # 108.9 epochs x 10 iterations
+    assert lines[-1].startswith(
+        'total: 454.58 real epochs = 200.0 equivalent')
     assert lines[-1].endswith('speed-up 1.50x')

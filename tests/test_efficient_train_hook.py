@@ -12,9 +12,18 @@ from mmengine.runner import Runner
 
 from conftest import ROOT, load_probe, run_tool
 
+from etpp_mm.analysis import lr_at_recipe_steps
+from etpp_mm.curriculum import recipe_step_of
+
 TINY = osp.join(ROOT, 'tests', 'configs', 'fmnist_tiny.py')
-# The plan of fmnist_tiny.py: 3 stages (12, 20, 28 px) over 10 real epochs.
-TINY_EPOCH_SIZES = [12] * 6 + [20] * 2 + [28] * 2
+# The plan of fmnist_tiny.py: 3 stages (12, 20, 28 px) taking 0.3, 0.3,
+# 0.4 of 4 equivalent epochs, counted per batch of 16 of its 64 images:
+# a 12 px batch costs 16 / 64 x (12/28)^2 = 0.0459 equivalent epochs, so
+# 27 batches reach 1.2; 10 batches of 20 px (0.1276) reach 2.4; 6 of 28 px
+# (0.25) reach 4. 43 iterations, 4 an epoch: stages end mid-epoch.
+TINY_ITER_SIZES = [12] * 27 + [20] * 10 + [28] * 6
+# The size in force at the end of each of the 11 epochs (validation).
+TINY_EPOCH_END_SIZES = [12] * 6 + [20] * 3 + [28] * 2
 
 
 def tiny_cfg(tmp_path, fmnist_root, **options):
@@ -51,14 +60,15 @@ def test_stages_reach_persistent_workers_through_a_concat_dataset(
     runner = run(cfg)
 
     records, val_sizes = load_probe(tmp_path)
-    assert len(records) == 40  # 10 epochs x 4 iterations
+    assert len(records) == 43  # 11 epochs of 4 iterations, the last of 3
     for it, record in records.items():
-        epoch_size = TINY_EPOCH_SIZES[it // 4]
-        stage = [12, 20, 28].index(epoch_size)
-        # every sample of every batch, the first of a stage included
-        assert record['sizes'] == [[epoch_size, epoch_size]], it
+        size = TINY_ITER_SIZES[it]
+        stage = [12, 20, 28].index(size)
+        # every sample of every batch, the first of a stage included (the
+        # 20 px stage starts at the last batch of epoch 7)
+        assert record['sizes'] == [[size, size]], it
         assert record['stamps'] == [stage], it
-        assert record['scalar_size'] == epoch_size
+        assert record['scalar_size'] == size
     # validation stays at full resolution, its pipeline untouched
     assert val_sizes and all(size == [28, 28] for size in val_sizes)
     val_pipeline = runner.val_dataloader.dataset.pipeline.transforms
@@ -75,17 +85,22 @@ def test_stage_changes_are_logged_and_reach_the_json_log(tmp_path,
         log = f.read()
     assert 'inserted LowFrequencyDownsample' in log
     assert 'before PackInputs' in log
-    for index, (size, epoch) in enumerate([(12, 1), (20, 7), (28, 9)]):
-        assert (f'curriculum stage {index + 1}/3 from epoch {epoch}: size '
-                f'{size}x{size}') in log
-    assert ('curriculum finished: 10 real epochs, 4.1 equivalent full-size '
-            "epochs against the recipe's 4 (0.97x less compute") in log
+    for index, (size, epoch, it) in enumerate([(12, 1, 1), (20, 7, 28),
+                                               (28, 10, 38)]):
+        assert (f'curriculum stage {index + 1}/3 from epoch {epoch}, '
+                f'iteration {it}: size {size}x{size}') in log
+    # the budget, overshot by part of the last 28 px batch
+    assert ('curriculum finished: 11 real epochs, 4.02 equivalent full-size '
+            "epochs (100.4% of the plan's 4) against the recipe's 4 (1.00x "
+            'less compute') in log
+    assert 'curriculum ETA: predicted total' in log
     scalars_path = osp.join(log_dir, 'vis_data', 'scalars.json')
     with open(scalars_path) as f:
         scalars = [json.loads(line) for line in f if line.strip()]
     train = [s for s in scalars if 'curriculum/size' in s]
-    assert len(train) == 40  # log interval 1
-    assert [s['curriculum/size'] for s in train[::4]] == TINY_EPOCH_SIZES
+    assert len(train) == 43  # log interval 1
+    assert [s['curriculum/size'] for s in train] == TINY_ITER_SIZES
+    assert all('curriculum/eta_seconds' in s for s in train[1:])
     assert train[-1]['curriculum/StampLevel.level'] == 2
     assert 0.9 < train[-1]['curriculum/compute'] < 1
 
@@ -95,8 +110,8 @@ def test_training_length_comes_from_the_plan(tmp_path, fmnist_root):
     runner = Runner.from_cfg(cfg)
     assert runner.max_epochs == 4  # the recipe
     runner.train()
-    assert runner.max_epochs == 10 and runner.iter == 40
-    assert osp.isfile(osp.join(str(tmp_path), 'epoch_10.pth'))
+    assert runner.max_epochs == 11 and runner.iter == 43
+    assert osp.isfile(osp.join(str(tmp_path), 'epoch_11.pth'))
 
 
 def _first_iter_at(records, fraction):
@@ -106,7 +121,7 @@ def _first_iter_at(records, fraction):
 @pytest.mark.parametrize('schedule,recipe_epochs,extra', [
     ('recipe_schedule_deit.py', 300, {}),  # warm-up + cosine
     ('recipe_schedule_resnet.py', 100, {}),  # multi-step
-    # the samples-counted clock of early large batch, at batch x1
+    # the same clock with early large batch
     ('recipe_schedule_deit.py', 300, dict(batch_scale=1)),
 ])
 def test_lr_follows_compute_progress(tmp_path, fmnist_root, schedule,
@@ -176,8 +191,7 @@ def test_device_side_exact_crop(tmp_path, fmnist_root):
         'LowFrequencyDataPreprocessor'
     assert all(r['device_size'] == expected for r, expected in zip(
         (records[i] for i in sorted(records)),
-        [[s, s] if s < 28 else None
-         for s in TINY_EPOCH_SIZES for _ in range(4)]))
+        [[s, s] if s < 28 else None for s in TINY_ITER_SIZES]))
 
 
 @pytest.mark.parametrize('hook_update,pipeline,train_cfg,match', [
@@ -253,9 +267,11 @@ def test_plan_tool_prints_the_plan_the_hook_runs(tmp_path, fmnist_root):
     plan = json.loads(proc.stdout[proc.stdout.index('{'):])
     assert [s['size'] for s in plan['stages']] == [[12, 12], [20, 20],
                                                    [28, 28]]
-    assert [s['epochs'] for s in plan['stages']] == [6, 2, 2]
-    assert [s['iters'] for s in plan['stages']] == [24, 8, 8]
-    assert plan['total_epochs'] == 10
+    # 0.3 x 4 x (28/12)^2 = 6.53, 0.3 x 4 x (28/20)^2 = 2.35, 0.4 x 4
+    assert [s['epochs'] for s in plan['stages']] == pytest.approx(
+        [6.5333, 2.352, 1.6], abs=1e-4)
+    assert [s['iters'] for s in plan['stages']] == [26, 9, 6]
+    assert plan['total_epochs'] == 11
     assert plan['stages'][0]['compute_start'] == 0
     assert plan['stages'][-1]['compute_end'] == pytest.approx(1)
     assert plan['speedup'] == pytest.approx(4 / plan['equivalent_epochs'])
@@ -264,7 +280,9 @@ def test_plan_tool_prints_the_plan_the_hook_runs(tmp_path, fmnist_root):
     cfg = tiny_cfg(tmp_path, fmnist_root)
     run(cfg)
     records, _ = load_probe(tmp_path)
-    for stage, first_iter in zip(plan['stages'], (0, 24, 32)):
+    # (at the batch within which the stage's share begins: iterations 26
+    # and 36 span compute 0.3 and 0.6; the stage's own first batch follows)
+    for stage, first_iter in zip(plan['stages'], (0, 26, 36)):
         assert stage['lr_start'] == pytest.approx(records[first_iter]['lr'],
                                                   rel=1e-6)
 
@@ -273,13 +291,15 @@ def test_plan_tool_prints_the_plan_the_hook_runs(tmp_path, fmnist_root):
         '--iters-per-epoch', '4', '--cfg-options',
         'custom_hooks.0.budget=2'
     ]).stdout
-    assert 'total: 5 real epochs' in text
+    assert 'total: 5.24 real epochs' in text
 
 
 def test_plan_tool_on_an_imagenet_recipe():
-    """Swin-T's MMPretrain recipe, budget 200: the paper's 454 epochs, and
-    the LR at 60% of compute where the official schedule has it (~0.41x
-    peak), not where an iteration-based cosine would (~0.08x)."""
+    """Swin-T's MMPretrain recipe, budget 200: the paper's ~454 epochs
+    (unrounded: stages end where their share ends), iterations per stage
+    that carry equal shares of the compute, and the LR at 60% of compute
+    where the official schedule has it (~0.41x peak), not where an
+    iteration-based cosine would (~0.08x)."""
     config = osp.join(ROOT, 'configs', 'imagenet',
                       'swin-tiny_etpp-b200_16xb64_in1k.py')
     proc = run_tool([
@@ -291,8 +311,12 @@ def test_plan_tool_on_an_imagenet_recipe():
     for stage in plan['stages']:
         by_size[stage['size'][0]] = by_size.get(stage['size'][0],
                                                 0) + stage['epochs']
-    assert by_size == {96: 217, 160: 157, 224: 80}
-    assert plan['total_epochs'] == 454
+    assert by_size == pytest.approx({96: 217.78, 160: 156.8, 224: 80},
+                                    abs=0.01)
+    assert plan['real_epochs'] == pytest.approx(454.58, abs=0.01)
+    shares = [s['iters'] * (s['size'][0] / 224)**2 for s in plan['stages']]
+    for share in shares:
+        assert share / (sum(shares) / 10) == pytest.approx(1, abs=0.005)
     assert plan['speedup'] == pytest.approx(1.5, abs=0.01)
     assert [s['magnitude'] for s in plan['stages']] == list(range(10))
     peak = 1e-3  # the recipe's AdamW lr
@@ -324,9 +348,9 @@ def test_validation_at_each_stage_size(tmp_path, fmnist_root):
     cfg.val_dataloader.persistent_workers = True
     runner = run(cfg)
     _, val_sizes = load_probe(tmp_path)
-    assert val_sizes == [[s, s] for s in TINY_EPOCH_SIZES]
+    assert val_sizes == [[s, s] for s in TINY_EPOCH_END_SIZES]
     log, vals = _val_logs(runner, tmp_path)
-    assert [v['curriculum/val_size'] for v in vals] == TINY_EPOCH_SIZES
+    assert [v['curriculum/val_size'] for v in vals] == TINY_EPOCH_END_SIZES
     assert 'validation at 12x12 (curriculum stage 1/3)' in log
     assert 'validation at 20x20 (curriculum stage 2/3)' in log
     assert 'validation at 28x28 (curriculum stage 3/3)' in log
@@ -338,8 +362,77 @@ def test_validation_only_once_at_full_size(tmp_path, fmnist_root):
     hook_cfg(cfg)['validation'] = 'full_size_only'
     runner = run(cfg)
     _, val_sizes = load_probe(tmp_path)
-    assert val_sizes == [[28, 28], [28, 28]]  # epochs 9 and 10
+    # the first 28 px batch is the second of epoch 10 (iteration 38)
+    assert val_sizes == [[28, 28], [28, 28]]  # epochs 10 and 11
     log, vals = _val_logs(runner, tmp_path)
-    assert 'validation from epoch 9 on' in log
-    assert [v['step'] for v in vals] == [9, 10]
+    assert 'validation from epoch 10 on' in log
+    assert [v['step'] for v in vals] == [10, 11]
     assert [v['curriculum/val_size'] for v in vals] == [28, 28]
+
+
+def test_accumulation_follows_the_doubled_batch(tmp_path, fmnist_root):
+    """``accumulative_counts=2`` at batch 8 against batch 16: the optimizer
+    steps of one see the iterations of the other, with the same size and
+    compute; the schedules move once per step, to the recipe's LR at the
+    step's compute; MMEngine's accumulation window is sized from the
+    curriculum's loop."""
+    doubled = tiny_cfg(tmp_path / 'doubled', fmnist_root)
+    run(doubled)
+    steps, _ = load_probe(tmp_path / 'doubled')
+
+    accumulated = tiny_cfg(tmp_path / 'accumulated', fmnist_root)
+    accumulated.train_dataloader.batch_size = 8
+    accumulated.optim_wrapper.accumulative_counts = 2
+    runner = run(accumulated)
+    records, _ = load_probe(tmp_path / 'accumulated')
+    assert len(records) == 2 * len(steps) == 86
+    # the recipe at batch 8: warm-up + cosine over 4 epochs of 8 iterations
+    recipe_lrs = lr_at_recipe_steps(
+        accumulated,
+        [recipe_step_of(steps[k]['compute'], 4, 8) for k in sorted(steps)], 8)
+    for step, recipe_lr in zip(sorted(steps), recipe_lrs):
+        expected = steps[step]
+        assert records[2 * step]['compute'] == pytest.approx(
+            expected['compute']), step
+        for it in (2 * step, 2 * step + 1):
+            got = records[it]
+            assert got['batch'] == 8, it
+            assert got['size'] == expected['size'], it
+            assert got['lr'] == pytest.approx(recipe_lr), it
+    assert len(set(recipe_lrs)) > 3  # the schedule moved
+    wrapper = runner.optim_wrapper
+    assert wrapper._max_counts == runner.train_loop.max_iters == 86
+    assert wrapper._remainder_counts == 0  # every step has both halves
+
+
+def test_et_mode_keeps_epoch_stages_and_the_recipe_schedule(tmp_path,
+                                                            fmnist_root):
+    """The ICCV mode: shares of the recipe's 4 epochs, whole epochs each
+    (0.3 / 0.3 / 0.4 -> epochs 1, 2, 3-4), the recipe's own length and
+    schedule, the ETA and the closing line; batch_scale needs ET++."""
+    cfg = tiny_cfg(tmp_path, fmnist_root)
+    hook = hook_cfg(cfg)
+    hook.update(mode='et')
+    hook.pop('budget')
+    runner = run(cfg)
+    records, _ = load_probe(tmp_path)
+    assert runner.max_epochs == 4 and len(records) == 16
+    assert [records[it]['size'][0] for it in sorted(records)] == \
+        [12] * 4 + [20] * 4 + [28] * 8
+    # the recipe's schedule, not moved: its LR after every recipe iteration
+    recipe = Config.fromfile(TINY)
+    assert [records[it]['lr'] for it in sorted(records)] == pytest.approx(
+        lr_at_recipe_steps(recipe, list(range(16)), 4))
+    log, _ = _val_logs(runner, tmp_path)
+    assert 'curriculum stage 2/3 from epoch 2: size 20x20' in log
+    assert 'curriculum ETA: predicted total' not in log  # under 20 its/size
+    assert "equivalent full-size epochs (100.0% of the plan's" in log
+
+    for option in (dict(batch_scale=2), dict(warmup='official')):
+        cfg = tiny_cfg(tmp_path / 'refused', fmnist_root)
+        hook_cfg(cfg).update(mode='et', **option)
+        hook_cfg(cfg).pop('budget')
+        name = next(iter(option))
+        with pytest.raises(ValueError, match=f'EfficientTrainHook.{name}=.* '
+                           'needs an ET\\+\\+'):
+            Runner.from_cfg(cfg).train()

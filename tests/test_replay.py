@@ -24,7 +24,12 @@ from etpp_mm.data import (AutoReplayFactor, ReplayBuffer, ReplayLoader,
 
 CONFIGS = osp.join(ROOT, 'tests', 'configs')
 TINY = osp.join(CONFIGS, 'fmnist_tiny.py')
-TINY_EPOCH_SIZES = [12] * 6 + [20] * 2 + [28] * 2
+# fmnist_tiny.py with replay: each epoch in the stage it starts in (the
+# buffers hold one size), compute counted per batch. An epoch costs 0.184
+# equivalent epochs at 12 px, 0.510 at 20, 1 at 28 (budget 4; stages end
+# at 1.2 and 2.4): 7 epochs at 12 px (to 1.286), 3 at 20 (to 2.816), one
+# at 28 (3.816) and the batch that reaches 4.
+TINY_REPLAY_EPOCH_SIZES = [12] * 7 + [20] * 3 + [28] * 2
 REPLAY = [
     '--cfg-options', 'custom_hooks.0.replay.factors=[4,2,1]',
     'custom_hooks.0.replay.buffer_samples=32'
@@ -108,20 +113,27 @@ def test_buffer_memory_stays_within_its_bound(fmnist_root):
         replay_factors({12: 0}, [12])
 
 
-def test_replay_keeps_iterations_and_schedules_of_the_plan(
+def test_replay_keeps_stages_to_whole_epochs_and_counts_compute(
         tmp_path, fmnist_root):
-    train(TINY, tmp_path / 'plain')
-    plain, _ = load_probe(tmp_path / 'plain')
     out = train(TINY, tmp_path / 'replay', *REPLAY).stdout
     replayed, _ = load_probe(tmp_path / 'replay')
-    assert sorted(replayed) == sorted(plain) == list(range(40))
-    for it in range(40):
-        for key in ('size', 'lr', 'compute', 'stamps'):
-            assert replayed[it][key] == plain[it][key], (it, key)
-    # 4 iterations per epoch: x4 at 12 px loads 1 batch per epoch, x2 at
-    # 20 px 2, x1 at 28 px 4
-    assert 'replay: 18 batches loaded, 22 replayed' in out
-    assert 'size 12x12, StampLevel.level=0, replay x4' in out
+    assert sorted(replayed) == list(range(45))  # 11 epochs of 4, then 1
+    sizes = [s for s in TINY_REPLAY_EPOCH_SIZES for _ in range(4)][:45]
+    cost = {12: 16 / 64 * (12 / 28)**2, 20: 16 / 64 * (20 / 28)**2,
+            28: 16 / 64}
+    for it in range(45):
+        size = sizes[it]
+        assert replayed[it]['size'] == [size, size], it
+        assert replayed[it]['stamps'] == [[12, 20, 28].index(size)], it
+        if it:  # each batch, replayed or not, counts its compute
+            step = cost[sizes[it - 1]] / 4
+            assert replayed[it]['compute'] == pytest.approx(
+                replayed[it - 1]['compute'] + step), it
+    # 4 iterations per epoch: x4 at 12 px loads 1 batch per epoch (7), x2
+    # at 20 px 2 (6), x1 at 28 px 4 + 1
+    assert 'replay: 18 batches loaded, 27 replayed' in out
+    assert ('size 12x12, StampLevel.level=0, batch 16 x 1, LR x 1, '
+            'replay x4') in out
     assert re.search(r'replay buffers need 0\.0 MiB', out)
 
 
@@ -137,8 +149,8 @@ def test_resume_with_replay_replays_the_same_sequence(tmp_path, fmnist_root):
     assert 'interrupted before iteration 26' in proc.stdout
     train(TINY, parts, '--resume', *REPLAY)
     resumed, _ = load_probe(parts)
-    assert sorted(resumed) == list(range(40))
-    for it in range(40):
+    assert sorted(resumed) == list(range(45))
+    for it in range(45):
         for key in ('size', 'lr', 'compute', 'stamps'):
             assert resumed[it][key] == expected[it][key], (it, key)
 
@@ -154,13 +166,15 @@ def test_replay_under_two_processes(tmp_path, fmnist_root):
                     env=env)
     rank0, _ = load_probe(tmp_path, rank=0)
     rank1, _ = load_probe(tmp_path, rank=1)
-    assert sorted(rank0) == sorted(rank1) == list(range(20))
-    for it in range(20):
-        size = TINY_EPOCH_SIZES[it // 2]
+    # 2 iterations per epoch and rank, the epochs of one process: 11
+    # epochs of 2, then the batch that reaches the budget
+    assert sorted(rank0) == sorted(rank1) == list(range(23))
+    for it in range(23):
+        size = TINY_REPLAY_EPOCH_SIZES[it // 2]
         assert rank0[it]['sizes'] == rank1[it]['sizes'] == [[size, size]]
         assert rank0[it]['lr'] == rank1[it]['lr']
-    # 2 iterations per epoch and rank: 6 + 2 + 4 loads
-    assert 'replay: 12 batches loaded, 8 replayed' in proc.stdout
+    # 7 loads at 12 px (x4), 3 at 20 (x2), 2 + 1 at 28
+    assert 'replay: 13 batches loaded, 10 replayed' in proc.stdout
 
 
 def test_a_buffer_too_large_for_the_machine_fails_before_training(
@@ -413,12 +427,12 @@ def test_resume_restores_replay_counters(tmp_path, fmnist_root):
     train(osp.join(CONFIGS, 'fmnist_tiny_interrupted.py'), parts, *REPLAY,
           check=False)
     resumed = train(TINY, parts, '--resume', *REPLAY).stdout
-    summary = 'replay: 18 batches loaded, 22 replayed'
+    summary = 'replay: 18 batches loaded, 27 replayed'
     assert summary in whole and summary in resumed  # counted across parts
     state = torch.load(
-        osp.join(str(parts), 'epoch_10.pth'),
+        osp.join(str(parts), 'epoch_12.pth'),
         map_location='cpu')['efficient_train_replay']
-    assert (state['loaded_batches'], state['replayed_batches']) == (18, 22)
+    assert (state['loaded_batches'], state['replayed_batches']) == (18, 27)
 
 
 AUTO_REPLAY = [
@@ -452,7 +466,8 @@ def test_auto_factors_are_chosen_once_across_a_resume(tmp_path, fmnist_root):
     resumed = train(TINY, tmp_path, '--resume', *AUTO_REPLAY).stdout
     assert (f'resumed with the chosen factors stage 1 (12x12) x{factor}'
             in resumed)
-    assert f'size 12x12, StampLevel.level=0, replay x{factor}' in resumed \
+    assert (f'size 12x12, StampLevel.level=0, batch 16 x 1, LR x 1, '
+            f'replay x{factor}') in resumed \
         or factor == 1
     # stage 1 is not measured again; stages 2 and 3 are, once each
     assert [c[:2] for c in CHOICE.findall(resumed)] == [('2', '20'),
@@ -461,7 +476,7 @@ def test_auto_factors_are_chosen_once_across_a_resume(tmp_path, fmnist_root):
         int,
         re.search(r'replay: (\d+) batches loaded, (\d+) replayed',
                   resumed).groups())
-    assert loaded + replayed == 40  # every iteration of the whole run
+    assert loaded + replayed == 45  # every iteration of the whole run
     assert f"'auto' chose stage 1 (12x12) x{factor}" in resumed
 
 
@@ -482,7 +497,9 @@ def test_training_with_replay_and_workers_under_a_low_descriptor_limit(
         config=TINY,
         work_dir=tmp_path)
     proc = run_tool(['bash', '-c', command], env={'OMP_NUM_THREADS': '1'})
-    # 32 iterations per epoch over 10 epochs, every other one loaded
-    assert 'replay: 160 batches loaded, 160 replayed' in proc.stdout
+    # 32 iterations per epoch over 11 epochs (stages to whole epochs: 7 at
+    # 12 px, 3 at 20, 1 at 28), then the 6 that reach the budget; every
+    # other one loaded
+    assert 'replay: 179 batches loaded, 179 replayed' in proc.stdout
     records, _ = load_probe(tmp_path)
-    assert sorted(records) == list(range(320))
+    assert sorted(records) == list(range(358))

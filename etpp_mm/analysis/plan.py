@@ -1,7 +1,7 @@
 """The curriculum of a config, without training: for the analysis tools."""
 import copy
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import torch
 from mmcv.transforms import Compose
@@ -11,8 +11,8 @@ from mmengine.registry import PARAM_SCHEDULERS, init_default_scope
 from mmpretrain.registry import DATASETS
 
 from etpp_mm.curriculum import (CurriculumPlan, advance_schedulers,
-                                recipe_step_at)
-from etpp_mm.hooks import EfficientTrainHook
+                                stage_batch_scales)
+from etpp_mm.hooks import EfficientTrainHook, RecipeSchedules
 from etpp_mm.hooks.resolver import CurriculumResolver
 
 
@@ -24,6 +24,8 @@ class ConfigCurriculum:
     lr_starts: List[float]
     # The resolver of the config's hook (its low-frequency settings...).
     resolver: Optional[CurriculumResolver] = None
+    # The batch multiple of each stage (the hook's batch_scale).
+    batch_scales: Optional[List[int]] = None
 
 
 def find_hook_cfgs(cfg: Config) -> Tuple[Optional[dict], List[dict]]:
@@ -96,10 +98,10 @@ def plain_optim_wrapper_cfg(cfg: Config) -> dict:
         })
 
 
-def lr_at_recipe_steps(cfg: Config, steps: List[int],
-                       iters_per_epoch: int) -> List[float]:
-    """The recipe's LR (first param group) after each of ``steps`` recipe
-    iterations, replaying its schedulers on a stand-in model."""
+def build_recipe_schedulers(cfg: Config,
+                            iters_per_epoch: int) -> Tuple[Any, List[Any]]:
+    """The recipe's optim wrapper on a stand-in model and its parameter
+    schedulers, built as MMEngine's runner builds them."""
     model = torch.nn.Linear(1, 1)
     optim_wrapper = build_optim_wrapper(model, plain_optim_wrapper_cfg(cfg))
     max_epochs = cfg.train_cfg.max_epochs
@@ -118,10 +120,36 @@ def lr_at_recipe_steps(cfg: Config, steps: List[int],
                 scheduler_cfg,
                 default_args=dict(
                     optimizer=optim_wrapper, epoch_length=iters_per_epoch)))
+    return optim_wrapper, schedulers
+
+
+def lr_at_recipe_steps(cfg: Config, steps: List[int],
+                       iters_per_epoch: int) -> List[float]:
+    """The recipe's LR (first param group) after each of ``steps`` recipe
+    iterations, replaying its schedulers on a stand-in model."""
+    optim_wrapper, schedulers = build_recipe_schedulers(cfg, iters_per_epoch)
     lrs, position = [], 0
     for step in steps:
         position = advance_schedulers(schedulers, position, step,
                                       iters_per_epoch)
+        lrs.append(optim_wrapper.param_groups[0]['lr'])
+    return lrs
+
+
+def lr_at_compute(cfg: Config, plan: CurriculumPlan, fractions: List[float],
+                  iters_per_epoch: int, hook_cfg: dict) -> List[float]:
+    """The LR (first param group) an ET++ run of ``cfg`` uses after each of
+    ``fractions`` of its compute: the recipe's schedules moved along
+    compute as the hook moves them (its ``warmup`` rule included), before
+    any ``batch_scale`` multiplier."""
+    optim_wrapper, schedulers = build_recipe_schedulers(cfg, iters_per_epoch)
+    schedules = RecipeSchedules(plan, iters_per_epoch,
+                                hook_cfg.get('warmup', 'recipe'),
+                                hook_cfg.get('preset'))
+    schedules.wrap(list(schedulers))
+    lrs = []
+    for fraction in fractions:
+        schedules.move_to(fraction)
         lrs.append(optim_wrapper.param_groups[0]['lr'])
     return lrs
 
@@ -144,7 +172,8 @@ def curriculum_of_config(cfg: Config,
         >>> curriculum_of_config(cfg).plan.total_epochs  # doctest: +SKIP
     """
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    resolver = CurriculumResolver.from_hook_cfg(_our_hook_cfg(cfg))
+    hook_cfg = _our_hook_cfg(cfg)
+    resolver = CurriculumResolver.from_hook_cfg(hook_cfg)
     dataset_cfg = dataset_cfg_with_pipeline(cfg.train_dataloader.dataset)
     pipeline = Compose(copy.deepcopy(dataset_cfg['pipeline']))
     recipe_epochs = cfg.train_cfg.max_epochs
@@ -158,11 +187,14 @@ def curriculum_of_config(cfg: Config,
                 f'epoch ({type(err).__name__}: {err}); give them instead '
                 '(print_curriculum.py --iters-per-epoch N)') from err
     if plan.mode == 'etpp':
-        steps = [
-            recipe_step_at(plan, s.begin_epoch * iters_per_epoch,
-                           iters_per_epoch) for s in plan.stages
-        ]
+        lr_starts = lr_at_compute(
+            cfg, plan, [plan.compute_fraction(s.begin_epoch)
+                        for s in plan.stages], iters_per_epoch, hook_cfg)
     else:
         steps = [s.begin_epoch * iters_per_epoch for s in plan.stages]
-    lr_starts = lr_at_recipe_steps(cfg, steps, iters_per_epoch)
-    return ConfigCurriculum(plan, iters_per_epoch, lr_starts, resolver)
+        lr_starts = lr_at_recipe_steps(cfg, steps, iters_per_epoch)
+    scales = stage_batch_scales(hook_cfg.get('batch_scale') or 1,
+                                [s.size for s in plan.stages],
+                                plan.full_size)
+    return ConfigCurriculum(plan, iters_per_epoch, lr_starts, resolver,
+                            scales)

@@ -129,12 +129,28 @@ class SampleSchedule:
     """Stage, batch and compute of every iteration of a plan, counted in
     samples.
 
+    The one clock of an ``'etpp'`` run. Compute is counted per batch as
+    ``samples x stage pixels / full pixels``; a stage runs until its share
+    of the budget is spent, in the middle of an epoch if need be, and the
+    run stops where the budget is spent.
+
+    With gradient accumulation (``accumulate`` iterations per optimizer
+    step) the schedule is planned in optimizer steps: each step's
+    ``accumulate`` iterations share one stage, the clock counts the step's
+    samples, and every epoch holds whole steps (its last, smaller step is
+    split over ``accumulate`` iterations too), so MMEngine's accumulation
+    window never straddles an epoch or a stage change. The run then follows
+    the compute curve of the same recipe with an ``accumulate`` times larger
+    batch.
+
     Args:
         plan (CurriculumPlan): an ``'etpp'`` plan.
         scales (list[int]): batch multiple of each stage.
         align_to_epochs (bool): keep each epoch in the stage it starts in
             (for data replay, whose buffers hold one size); compute is
             still counted per batch.
+        accumulate (int): iterations per optimizer step
+            (``optim_wrapper.accumulative_counts``). Defaults to 1.
 
     Example:
         >>> from etpp_mm.curriculum import Stage, build_plan
@@ -148,12 +164,16 @@ class SampleSchedule:
         ([(0, 20), (0, 20)], 0.25)
         >>> [len(e) for e in schedule.run(0.0, samples=40, batch=10)]
         [2, 2, 2, 2, 4]
+        >>> steps = SampleSchedule(plan, [2, 1], accumulate=2)
+        >>> steps.epoch(0.0, samples=50, batch=10)[0]  # 40 + 10 samples
+        [(0, 20), (0, 20), (0, 5), (0, 5)]
     """
 
     def __init__(self,
                  plan: CurriculumPlan,
                  scales: Sequence[int],
-                 align_to_epochs: bool = False):
+                 align_to_epochs: bool = False,
+                 accumulate: int = 1):
         if plan.mode != 'etpp':
             raise ValueError(
                 f'{BATCH_KEY} needs an ET++ (compute budget) plan, got mode '
@@ -161,9 +181,14 @@ class SampleSchedule:
         if len(scales) != len(plan.stages):
             raise ValueError(f'{len(scales)} batch multiples for '
                              f'{len(plan.stages)} stages')
+        if isinstance(accumulate, bool) or not isinstance(
+                accumulate, int) or accumulate < 1:
+            raise ValueError('optim_wrapper.accumulative_counts must be a '
+                             f'positive int, got {accumulate!r}')
         self.costs = [s.cost for s in plan.stages]
         self.scales = list(scales)
         self.align_to_epochs = align_to_epochs
+        self.accumulate = accumulate
         self.bounds, total = [], 0.0
         for stage in plan.stages:
             total += stage.stage.share * plan.budget
@@ -180,6 +205,14 @@ class SampleSchedule:
                 return index
         return len(self.bounds) - 1
 
+    def _split(self, count: int, stage: int) -> List[Batch]:
+        """One optimizer step of ``count`` samples as its iterations."""
+        parts = self.accumulate
+        if parts == 1:
+            return [(stage, count)]
+        base, extra = divmod(count, parts)
+        return [(stage, base + (i < extra)) for i in range(parts)]
+
     def epoch(self,
               done: float,
               samples: int,
@@ -192,7 +225,8 @@ class SampleSchedule:
             samples: samples per epoch of this process (its sampler's
                 length).
             batch: the recipe's batch size per process.
-            drop_last: drop an epoch's last, incomplete batch.
+            drop_last: drop an epoch's last, incomplete batch (optimizer
+                step, with accumulation).
 
         Returns:
             tuple: ``[(stage, samples)]`` per iteration, and ``done`` after
@@ -205,11 +239,17 @@ class SampleSchedule:
         fixed = self.stage_at(done) if self.align_to_epochs else None
         while used < samples and not self.finished(done):
             stage = self.stage_at(done) if fixed is None else fixed
-            size = batch * self.scales[stage]
+            size = batch * self.scales[stage] * self.accumulate
             count = min(size, samples - used)
             if count < size and drop_last:
                 break
-            batches.append((stage, count))
+            if count < self.accumulate and batches:
+                # too few left for one sample an iteration: the previous
+                # step's last iteration takes them
+                last_stage, last_count = batches[-1]
+                batches[-1] = (last_stage, last_count + count)
+            else:
+                batches += self._split(count, stage)
             used += count
             done += count * self.costs[stage] / samples
         return batches, done
@@ -226,10 +266,23 @@ class SampleSchedule:
             if not batches:
                 raise ValueError(
                     f'an epoch of {samples} samples per process gives no '
-                    f'batch of {batch}: lower train_dataloader.batch_size '
-                    'or set drop_last=False')
+                    f'batch of {batch * self.accumulate}: lower '
+                    'train_dataloader.batch_size (or '
+                    'optim_wrapper.accumulative_counts) or set '
+                    'drop_last=False')
             epochs.append(batches)
         return epochs
+
+    def stage_shares(self, epochs: Sequence[Sequence[Batch]],
+                     samples: int) -> List[float]:
+        """Compute spent in each stage by ``epochs`` of batches, in
+        equivalent epochs (what :meth:`run` planned, to compare with
+        :attr:`bounds`)."""
+        spent = [0.0] * len(self.costs)
+        for batches in epochs:
+            for stage, count in batches:
+                spent[stage] += count * self.costs[stage] / samples
+        return spent
 
     def fraction(self, done: float) -> float:
         """Compute progress in ``[0, 1]``."""

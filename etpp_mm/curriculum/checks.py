@@ -91,7 +91,7 @@ def check_budget_within_recipe(plan: CurriculumPlan,
         ...
         ValueError: EfficientTrainHook.budget=1000 is above the recipe's own \
 compute (train_cfg.max_epochs=15 epochs at full size): the curriculum would \
-run 2272 epochs, 0.02x the recipe's speed. Lower budget (e.g. 10 for 1.5x \
+run 2273 epochs, 0.02x the recipe's speed. Lower budget (e.g. 10 for 1.5x \
 less compute), or set EfficientTrainHook.allow_budget_above_recipe=True if \
 it is intended
     """

@@ -32,7 +32,7 @@ class StageCompute:
         pixel_cost (float): ``h * w`` over the full size's pixels.
     """
     size: SizePair
-    epochs: int
+    epochs: float
     flops: float
     relative_flops: float
     pixel_cost: float

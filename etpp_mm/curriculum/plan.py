@@ -16,6 +16,10 @@ Two ways to split training (``mode``):
     Shares split a compute *budget* counted in equivalent full-resolution
     epochs. A stage at ``B x B`` out of ``S x S`` runs ``(S / B) ** 2`` real
     epochs per equivalent epoch: low-resolution stages run more epochs.
+    Stage spans are not rounded: a stage ends where its share of the budget
+    ends, in the middle of an epoch if need be (the training clock counts
+    samples x pixels, :mod:`.batching`), so every budget, however short,
+    gives each stage its exact share.
 """
 import math
 from dataclasses import dataclass, field
@@ -54,15 +58,16 @@ class Stage:
 
 @dataclass(frozen=True)
 class PlannedStage:
-    """A :class:`Stage` placed on the epoch axis."""
+    """A :class:`Stage` placed on the epoch axis: whole epochs in ``'et'``
+    mode, fractional real epochs (the share's exact span) in ``'etpp'``."""
     stage: Stage
-    begin_epoch: int
-    end_epoch: int
+    begin_epoch: float
+    end_epoch: float
     # Compute of one real epoch of this stage, in full-resolution epochs.
     cost: float
 
     @property
-    def epochs(self) -> int:
+    def epochs(self) -> float:
         return self.end_epoch - self.begin_epoch
 
     @property
@@ -79,8 +84,8 @@ class CurriculumPlan:
         >>> mode, stages = preset_stages('etpp', full_size=(224, 224))
         >>> plan = build_plan(stages, mode, recipe_epochs=300, budget=200,
         ...                   full_size=(224, 224))
-        >>> [s.epochs for s in plan.stages][:2], plan.total_epochs
-        ([108, 109], 454)
+        >>> [round(s.epochs, 2) for s in plan.stages][:3], plan.total_epochs
+        ([108.89, 108.89, 39.2], 455)
     """
     mode: str
     full_size: SizePair
@@ -94,7 +99,8 @@ class CurriculumPlan:
 
     @property
     def total_epochs(self) -> int:
-        return self.stages[-1].end_epoch
+        """Real epochs the plan touches (a last partial one counts)."""
+        return int(math.ceil(self.stages[-1].end_epoch - _FLOOR_SLACK))
 
     @property
     def equivalent_epochs(self) -> float:
@@ -106,13 +112,15 @@ class CurriculumPlan:
         """Theoretical saving over the recipe: pixels processed, recipe/plan."""
         return self.recipe_epochs / self.equivalent_epochs
 
-    def stage_index_at(self, epoch: int) -> int:
-        """Index of the stage that runs real epoch ``epoch`` (0-based).
+    def stage_index_at(self, epoch: float) -> int:
+        """Index of the stage running at real epoch ``epoch`` (0-based, may
+        be fractional: the start of an epoch is the stage its first sample
+        belongs to).
 
         Empty stages are skipped; epochs past the end map to the last stage.
         """
         for index, stage in enumerate(self.stages):
-            if epoch < stage.end_epoch:
+            if epoch < stage.end_epoch - _FLOOR_SLACK:
                 return index
         return len(self.stages) - 1
 
@@ -239,31 +247,20 @@ def build_plan(stages: Sequence[Stage],
     else:
         real_epochs = [s.share * recipe_epochs for s in stages]
 
-    planned, cumulative, begin = [], 0.0, 0
+    planned, cumulative = [], 0.0
+    begin = 0.0 if mode == 'etpp' else 0
     for stage, cost, epochs in zip(stages, costs, real_epochs):
         cumulative += epochs
-        end = int(math.floor(cumulative + _FLOOR_SLACK))
+        end = cumulative if mode == 'etpp' else int(
+            math.floor(cumulative + _FLOOR_SLACK))
         planned.append(PlannedStage(stage, begin, end, cost))
         begin = end
-    if planned[-1].end_epoch == 0:
+    if mode == 'et' and planned[-1].end_epoch == 0:
         raise ValueError(
             f'budget={budget} gives no whole epoch of training: raise '
             'budget (or train_cfg.max_epochs)')
     return CurriculumPlan(mode, full_size, recipe_epochs, float(budget),
                           tuple(planned))
-
-
-def recipe_step_at(plan: CurriculumPlan, iteration: int,
-                   iters_per_epoch: int) -> int:
-    """The recipe's own iteration at the compute progress of ``iteration``.
-
-    In 'etpp' mode the recipe's parameter schedules (LR, momentum, weight
-    decay) are traversed in compute time: after a fraction ``f`` of the
-    plan's compute, they stand where the recipe stands after ``f`` of its
-    own ``recipe_epochs * iters_per_epoch`` iterations.
-    """
-    fraction = plan.compute_fraction(iteration / iters_per_epoch)
-    return recipe_step_of(fraction, plan.recipe_epochs, iters_per_epoch)
 
 
 def recipe_step_of(fraction: float, recipe_epochs: int,

@@ -7,19 +7,39 @@ from .plan import CurriculumPlan
 from .search import Trial, schedule_name, stage_rows
 
 
+def epochs_text(epochs: float) -> str:
+    """Real epochs as a plan prints them: whole, or to 2 decimals.
+
+    Example:
+        >>> epochs_text(60), epochs_text(108.8889)
+        ('60', '108.89')
+    """
+    if abs(epochs - round(epochs)) < 1e-9:
+        return str(int(round(epochs)))
+    return f'{epochs:.2f}'
+
+
 def plan_rows(plan: CurriculumPlan,
               iters_per_epoch: Optional[int] = None,
-              lr_starts: Optional[Sequence[float]] = None
+              lr_starts: Optional[Sequence[float]] = None,
+              batch_scales: Optional[Sequence[int]] = None
               ) -> List[Dict[str, Any]]:
     """One dict per stage: size, scheduled parameters, compute span, real
-    epochs, iterations and (when given) the LR at the stage's start."""
+    epochs (fractional in ``'etpp'`` mode: stages end where their share
+    ends), iterations at ``iters_per_epoch`` recipe iterations an epoch
+    divided by the stage's batch multiple, and (when given) the LR at the
+    stage's start."""
     rows = []
+    scales = batch_scales or [1] * len(plan.stages)
     for index, stage in enumerate(plan.stages):
         params = {
             f'{t}.{k}': v
             for t, p in stage.stage.params.items()
             for k, v in p.items()
         }
+        iters = None
+        if iters_per_epoch is not None:
+            iters = int(round(stage.epochs * iters_per_epoch / scales[index]))
         rows.append(
             dict(
                 size=list(stage.size),
@@ -28,8 +48,8 @@ def plan_rows(plan: CurriculumPlan,
                 compute_start=plan.compute_fraction(stage.begin_epoch),
                 compute_end=plan.compute_fraction(stage.end_epoch),
                 epochs=stage.epochs,
-                iters=None if iters_per_epoch is None else stage.epochs *
-                iters_per_epoch,
+                batch_scale=scales[index],
+                iters=iters,
                 lr_start=None if lr_starts is None else lr_starts[index]))
     return rows
 
@@ -38,6 +58,7 @@ def plan_totals(plan: CurriculumPlan) -> Dict[str, Any]:
     return dict(
         mode=plan.mode,
         total_epochs=plan.total_epochs,
+        real_epochs=plan.stages[-1].end_epoch,
         equivalent_epochs=plan.equivalent_epochs,
         recipe_epochs=plan.recipe_epochs,
         speedup=plan.speedup)
@@ -45,7 +66,8 @@ def plan_totals(plan: CurriculumPlan) -> Dict[str, Any]:
 
 def format_plan(plan: CurriculumPlan,
                 iters_per_epoch: Optional[int] = None,
-                lr_starts: Optional[Sequence[float]] = None) -> str:
+                lr_starts: Optional[Sequence[float]] = None,
+                batch_scales: Optional[Sequence[int]] = None) -> str:
     """A fixed-width table of the plan with its totals.
 
     Example:
@@ -54,19 +76,28 @@ def format_plan(plan: CurriculumPlan,
         >>> print(format_plan(build_plan(stages, mode, 300, (224, 224)))
         ...       .splitlines()[-1])
         total: 300 real epochs = 195.9 equivalent epochs (recipe 300), theoretical speed-up 1.53x
+        >>> mode, stages = preset_stages('etpp', (224, 224))
+        >>> plan = build_plan(stages, mode, 300, (224, 224), budget=200)
+        >>> print(format_plan(plan, 1251).splitlines()[1])
+        1      96x96    RandAugment.magnitude_level=0  0.000-0.100  108.89  136220  -
     """
-    rows = plan_rows(plan, iters_per_epoch, lr_starts)
+    rows = plan_rows(plan, iters_per_epoch, lr_starts, batch_scales)
     header = ['stage', 'size', 'params', 'compute', 'epochs', 'iters', 'lr']
+    if any(row['batch_scale'] != 1 for row in rows):
+        header.insert(5, 'batch')
     lines = []
     for index, row in enumerate(rows):
         params = ' '.join(f'{k}={v}' for k, v in row['params'].items())
-        lines.append([
+        line = [
             str(index + 1), f"{row['size'][0]}x{row['size'][1]}", params
             or '-', f"{row['compute_start']:.3f}-{row['compute_end']:.3f}",
-            str(row['epochs']), '-' if row['iters'] is None else str(
+            epochs_text(row['epochs']), '-' if row['iters'] is None else str(
                 row['iters']), '-' if row['lr_start'] is None else
             f"{row['lr_start']:.4g}"
-        ])
+        ]
+        if 'batch' in header:
+            line.insert(5, f"x{row['batch_scale']}")
+        lines.append(line)
     widths = [
         max(len(header[i]), *(len(line[i]) for line in lines))
         for i in range(len(header))
@@ -75,7 +106,7 @@ def format_plan(plan: CurriculumPlan,
     out = [fmt.format(*header)] + [fmt.format(*line) for line in lines]
     totals = plan_totals(plan)
     out.append(
-        f"total: {totals['total_epochs']} real epochs = "
+        f"total: {epochs_text(totals['real_epochs'])} real epochs = "
         f"{totals['equivalent_epochs']:.1f} equivalent epochs (recipe "
         f"{totals['recipe_epochs']}), theoretical speed-up "
         f"{totals['speedup']:.2f}x")
@@ -192,6 +223,31 @@ def format_snippet(schedule: Sequence[int],
     return '\n'.join(lines)
 
 
+def stage_settings(plan: CurriculumPlan,
+                   index: int,
+                   replay_factor: Union[int, str] = 1,
+                   extra: Sequence[str] = ()) -> List[str]:
+    """What a stage change line lists: the stage's parameters, ``extra``
+    (batch, LR...), then its replay factor.
+
+    Example:
+        >>> from etpp_mm.curriculum import Stage, build_plan
+        >>> plan = build_plan([Stage(1, 8, {'RandAugment': {'m': 1}})],
+        ...                   'et', 4, 8)
+        >>> stage_settings(plan, 0, 'auto', ['batch 16 x 1'])
+        ['RandAugment.m=1', 'batch 16 x 1', 'replay auto']
+    """
+    settings = [
+        f'{t}.{k}={v}' for t, p in plan.stages[index].stage.params.items()
+        for k, v in p.items()
+    ] + list(extra)
+    if replay_factor == 'auto':  # chosen once the stage is measured
+        settings.append('replay auto')
+    elif replay_factor > 1:
+        settings.append(f'replay x{replay_factor}')
+    return settings
+
+
 def describe_stage(plan: CurriculumPlan, index: int,
                    replay_factor: Union[int, str] = 1) -> str:
     """One line on stage ``index``: where it starts, its size and params.
@@ -205,16 +261,10 @@ def describe_stage(plan: CurriculumPlan, index: int,
 'size 16x16, replay x2 (2 epochs, compute 20.0% done)']
     """
     stage = plan.stages[index]
-    params = [
-        f'{t}.{k}={v}' for t, p in stage.stage.params.items()
-        for k, v in p.items()
-    ]
-    if replay_factor == 'auto':  # chosen once the stage is measured
-        params.append('replay auto')
-    elif replay_factor > 1:
-        params.append(f'replay x{replay_factor}')
+    params = stage_settings(plan, index, replay_factor)
     compute = plan.compute_fraction(stage.begin_epoch)
     return (f'curriculum stage {index + 1}/{len(plan.stages)} from epoch '
-            f'{stage.begin_epoch + 1}: size {stage.size[0]}x{stage.size[1]}'
-            + ''.join(f', {p}' for p in params) +
-            f' ({stage.epochs} epochs, compute {compute:.1%} done)')
+            f'{int(stage.begin_epoch) + 1}: size {stage.size[0]}x'
+            f'{stage.size[1]}' + ''.join(f', {p}' for p in params) +
+            f' ({epochs_text(stage.epochs)} epochs, compute {compute:.1%} '
+            'done)')

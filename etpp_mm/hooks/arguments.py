@@ -34,11 +34,12 @@ _TYPES = {
     'batch_scale': ((int, list, tuple, dict, str),
                     "an int, one per stage, {size: multiple} or 'auto'"),
     'lr_scaling': ((str, ), "'auto', 'linear', 'sqrt' or 'none'"),
+    'warmup': ((str, ), "'recipe' or 'official'"),
     'collate': ((str, ), "'auto', 'stack' or 'recipe'"),
 }
 _NOT_NONE = ('size_divisor', 'low_frequency', 'interpolation', 'check_model',
              'allow_budget_above_recipe', 'augment_at', 'magnitude',
-             'validation', 'lr_scaling', 'collate')
+             'validation', 'lr_scaling', 'collate', 'warmup')
 
 
 def check_argument_types(arguments: dict) -> None:

@@ -2,9 +2,9 @@
 recipe.
 
 A thin adapter applying to a runner :mod:`etpp_mm.curriculum` (stage tables,
-epoch plan, compute), :mod:`.resolver` (the plan), :mod:`.compute_clock` (the
-schedulers), :mod:`.replay_control` (replay), :mod:`.sample_clock` (early
-large batch) and :mod:`.validation`.
+plan, compute), :mod:`.resolver` (the plan), :mod:`.sample_clock` (the clock
+of every ET++ run: stages, batch, schedules), :mod:`.epoch_clock` (ET runs),
+:mod:`.replay_control` (replay) and :mod:`.validation`.
 """
 import copy
 from typing import Any, Optional, Sequence
@@ -13,7 +13,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
-from etpp_mm.curriculum import (CurriculumPlan, check_budget, describe_stage,
+from etpp_mm.curriculum import (CurriculumPlan, check_budget, check_warmup,
                                 format_plan)
 from etpp_mm.models import (LowFrequencyDataPreprocessor,
                             scale_drop_path_by_budget)
@@ -23,9 +23,9 @@ from etpp_mm.utils import drop_collate_scope
 from .arguments import (check_argument_types, check_epoch_based_loop,
                         check_resumed_plan, check_single_hook,
                         check_train_loop_of_runner)
-from .compute_clock import ComputeClock
 from .data_guard import guard_pipelines
 from .dry_run import dry_run
+from .epoch_clock import EpochClock
 from .loader_setup import check_collate, setup_collate
 from .pipeline import train_pipelines
 from .random_state import EpochSeeder
@@ -111,9 +111,15 @@ class EfficientTrainHook(Hook):
             to True.
         allow_budget_above_recipe (bool): accept a ``budget`` above the
             recipe's compute (refused by default as a likely mistake).
-        batch_scale, lr_scaling: early large batch on a compute clock
-            counted in samples (``'etpp'`` only; ``None``, the default, is
-            off): see :class:`~etpp_mm.hooks.sample_clock.SampleClock`.
+        batch_scale, lr_scaling: early large batch (``'etpp'`` only;
+            ``None``, the default, keeps the recipe's batch): see
+            :class:`~etpp_mm.hooks.sample_clock.SampleClock`.
+        warmup (str): ``'etpp'`` only: ``'recipe'`` (default) maps the
+            recipe's warm-up onto compute like the rest of its schedules;
+            ``'official'`` ends it where the authors' scripts do (the
+            recipe's warm-up epochs as real epochs of the first stage; 20%
+            of the compute for ``'etpp_deit'``): see
+            :mod:`etpp_mm.curriculum.warmup`.
 
     Example:
         >>> custom_imports = dict(imports=['etpp_mm'])  # in your config
@@ -141,6 +147,7 @@ class EfficientTrainHook(Hook):
                  collate: str = 'auto',
                  batch_scale: Any = None,
                  lr_scaling: str = 'auto',
+                 warmup: str = 'recipe',
                  allow_budget_above_recipe: bool = False):
         check_argument_types(locals())
         check_train_loop_of_runner()
@@ -159,13 +166,20 @@ class EfficientTrainHook(Hook):
         self.drop_path_reference_budget = drop_path_reference_budget
         self.replay = replay
         self.check_model = check_model
-        self.samples = SampleClock.build(batch_scale, lr_scaling, self._log)
+        SampleClock.check_arguments(batch_scale, lr_scaling)
+        check_warmup(warmup)
+        self.batch_scale = batch_scale
+        self.lr_scaling = lr_scaling
+        self.warmup = warmup
         self.collate = check_collate(collate)
 
         self.plan: Optional[CurriculumPlan] = None
-        self.clock: Optional[ComputeClock] = None
+        self.clock = None  # SampleClock ('etpp') or EpochClock ('et')
         self._replay: Optional[ReplayControl] = None
+        # read by val pipelines (and ET train pipelines) in any process
         self._stage_index = SharedStageIndex(0)
+        # read by the train pipelines: per sample with the sample clock
+        self._train_index = self._stage_index
         self._syncs = []
         self._current_stage: Optional[int] = None
         self._preprocessor: Optional[LowFrequencyDataPreprocessor] = None
@@ -195,16 +209,15 @@ class EfficientTrainHook(Hook):
                       pipelines, self._log)
         resolved = self.resolve(pipelines, loop.max_epochs)
         self.plan = plan = resolved.plan
-        # the recipe's own iterations per epoch, before any loader swap
-        self.clock = ComputeClock(plan, len(loop.dataloader), log=self._log)
-        if self.samples is not None:  # each batch carries its own stage
-            self._stage_index = self.samples.install(loop, plan, self)
+        # the recipe's own iterations per epoch, before the loader swap
+        recipe_iters = len(loop.dataloader)
+        self.clock = self._build_clock(runner, plan)
         for type_name in resolved.dropped:
             self._log(f'{type_name} is not in the train pipeline: its '
                       f'schedule in preset {self.resolver.preset!r} is off')
         self._syncs = []
         for pipeline, targets in resolved.targets:
-            sync = CurriculumStageSync(self._stage_index, targets)
+            sync = CurriculumStageSync(self._train_index, targets)
             pipeline.transforms.insert(0, sync)
             self._syncs.append(sync)
         self._syncs += self.validation.attach(runner, plan, self._stage_index,
@@ -214,20 +227,34 @@ class EfficientTrainHook(Hook):
         if self.resolver.low_frequency == 'device':
             self._wrap_data_preprocessor(runner)
 
-        self.timer = self.samples or self.clock
         if self.replay is not None:
             self._replay = ReplayControl(
                 self.replay, [s.size for s in plan.stages], self._log)
             loop.dataloader = self._replay.wrap(loop.dataloader, runner.seed)
         if self.drop_path_reference_budget is not None:
             self._scale_drop_path(runner)
-        if plan.mode == 'etpp':
-            loop._max_epochs = plan.total_epochs
-            loop._max_iters = plan.total_epochs * self.clock.iters_per_epoch
-            self.clock.wrap(runner.param_schedulers)
-        self._log('EfficientTrain curriculum:\n' +
-                  format_plan(plan, self.clock.iters_per_epoch) + '\n' +
+        self._log('EfficientTrain curriculum:\n' + format_plan(
+            plan, recipe_iters, batch_scales=self.clock.scales) + '\n' +
                   self.resolver.describe_order())
+
+    def _build_clock(self, runner, plan):
+        """The run's clock; for ET++ it takes over the train loader (each
+        batch carries its stage) and the recipe's schedulers."""
+        if plan.mode == 'etpp':
+            clock = SampleClock(plan, self.batch_scale, self.lr_scaling,
+                                self.warmup, self.resolver.preset, self._log)
+            self._train_index = clock.install(runner.train_loop,
+                                              runner.param_schedulers,
+                                              self.replay is not None)
+            return clock
+        for name, value, default in (('batch_scale', self.batch_scale, None),
+                                     ('warmup', self.warmup, 'recipe')):
+            if value != default:
+                raise ValueError(
+                    f'EfficientTrainHook.{name}={value!r} needs an ET++ '
+                    "(compute budget) plan, got mode 'et': use an etpp "
+                    f"preset or mode='etpp', or remove {name}")
+        return EpochClock(plan, self._log)
 
     def _scale_drop_path(self, runner):
         if self.plan.mode != 'etpp':
@@ -253,7 +280,11 @@ class EfficientTrainHook(Hook):
     def before_train(self, runner) -> None:
         check_resumed_plan(self._loaded_plan if runner.iter > 0 else None,
                            self.plan.summary())
-        self.timer.start(runner, self._loaded_clock)
+        self.clock.start(runner, self._loaded_clock)
+        full = [i for i, s in enumerate(self.plan.stages)
+                if s.size == self.plan.full_size]
+        self.validation.start(runner, self.plan,
+                              self.clock.first_epoch_of(full))
         if runner.iter > 0 and self._replay is not None:
             self._replay.load_state_dict(self._loaded_replay)
         loader = runner.train_dataloader
@@ -275,6 +306,7 @@ class EfficientTrainHook(Hook):
     def apply_stage(self, index: int) -> None:
         """Point the pipelines (and the device-side crop) at a stage."""
         self._stage_index.set(index)
+        self._train_index.set(index)  # the main process's own samples
         for sync in self._syncs:
             sync.sync()  # the main process's copy (num_workers=0)
         if self._preprocessor is not None:
@@ -285,19 +317,21 @@ class EfficientTrainHook(Hook):
     def before_train_epoch(self, runner) -> None:
         # Runs before the loader's iterator is reset for the epoch, so
         # (persistent) workers produce the new stage from its first batch.
-        index = self.timer.begin_epoch(runner.epoch)
+        index = self.clock.begin_epoch(runner.epoch)
         self.apply_stage(index)
         self._seeder.start_epoch(runner.epoch)
         if self._replay is not None:
             self._replay.enter_stage(index, runner.epoch, runner.rank)
-        if index != self._current_stage and self.samples is None:
-            self._current_stage = index
-            replay = self._replay.stage_factor(index) if self._replay else 1
-            self._log(describe_stage(self.plan, index, replay))
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        self._current_stage, scalars = self.timer.begin_iter(runner, batch_idx)
-        stage = self.plan.stages[self._current_stage]
+        index, scalars = self.clock.begin_iter(runner, batch_idx)
+        if index != self._current_stage:
+            self._current_stage = index
+            self.apply_stage(index)  # the device-side crop follows
+            replay = self._replay.stage_factor(index) if self._replay else 1
+            self._log(self.clock.stage_line(index, runner.epoch, runner.iter,
+                                            replay))
+        stage = self.plan.stages[index]
         scalars['size'] = stage.size[0]
         if self._replay is not None:
             scalars['replay'] = self._replay.loader.factor
@@ -311,22 +345,23 @@ class EfficientTrainHook(Hook):
         self.validation.before_val(runner, self.plan, self._current_stage)
 
     def after_train_iter(self, runner, batch_idx, **kwargs) -> None:
-        self.timer.end_iter(batch_idx)
+        self.clock.end_iter(batch_idx)
 
     def after_train(self, runner) -> None:
         plan = self.plan
-        done = self.timer.compute_done(runner.iter)
+        done, planned = self.clock.compute_done(), self.clock.planned()
         saving = plan.recipe_epochs / max(done, 1e-9)
         self._log(f'curriculum finished: {runner.epoch} real epochs, '
-                  f'{done:.1f} equivalent full-size epochs against the '
-                  f"recipe's {plan.recipe_epochs} ({saving:.2f}x less "
-                  'compute, counted in pixels)')
+                  f'{done:.3g} equivalent full-size epochs '
+                  f'({done / planned:.1%} of the plan\'s {planned:.3g}) '
+                  f"against the recipe's {plan.recipe_epochs} "
+                  f'({saving:.2f}x less compute, counted in pixels)')
         if self._replay is not None:
             self._log(self._replay.summary())
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['efficient_train'] = self.plan.summary()
-        checkpoint['efficient_train_clock'] = self.timer.state_dict()
+        checkpoint['efficient_train_clock'] = self.clock.state_dict()
         if self._replay is not None:
             checkpoint['efficient_train_replay'] = self._replay.state_dict()
 

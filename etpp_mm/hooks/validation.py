@@ -42,19 +42,6 @@ def check_validation(mode: Any) -> None:
                          f'{list(VALIDATION_MODES)}')
 
 
-def first_full_size_epoch(plan: CurriculumPlan) -> int:
-    """The first epoch (0-based) trained at the plan's full size.
-
-    Example:
-        >>> from etpp_mm.curriculum import Stage, build_plan
-        >>> plan = build_plan([Stage(0.5, 8), Stage(0.5, 16)], 'et', 4, 16)
-        >>> first_full_size_epoch(plan)
-        2
-    """
-    return next(s.begin_epoch for s in plan.stages
-                if tuple(s.size) == tuple(plan.full_size))
-
-
 class StageValidation:
     """Applies one validation mode to a runner's train and val loops.
 
@@ -95,13 +82,7 @@ class StageValidation:
         """Set up the mode on ``runner`` before training; returns the
         stage syncs put into val pipelines (the caller syncs them with the
         train ones)."""
-        loop = runner.train_loop
-        if self.mode == 'full_size_only':
-            first = first_full_size_epoch(plan)
-            loop.val_begin = max(loop.val_begin, first + 1)
-            self.log(f'validation from epoch {loop.val_begin} on, after '
-                     f'the first epoch at the full size '
-                     f'{plan.full_size[0]}x{plan.full_size[1]}')
+        if self.mode == 'full_size_only':  # see start()
             return []
         val_loop = runner.val_loop
         if self.mode == 'full_size' or val_loop is None:
@@ -115,6 +96,19 @@ class StageValidation:
         self.log('validation at the size of the current stage (val images '
                  'reduced like the train images)')
         return syncs
+
+    def start(self, runner: Any, plan: CurriculumPlan,
+              first_full_size_epoch: int) -> None:
+        """``'full_size_only'``: validate from the epoch after
+        ``first_full_size_epoch`` (0-based; the clock knows it once it has
+        planned the run's batches) on."""
+        if self.mode != 'full_size_only':
+            return
+        loop = runner.train_loop
+        loop.val_begin = max(loop.val_begin, first_full_size_epoch + 1)
+        self.log(f'validation from epoch {loop.val_begin} on, after the '
+                 f'first epoch at the full size '
+                 f'{plan.full_size[0]}x{plan.full_size[1]}')
 
     def attach_pipelines(
             self, pipelines: List[Any], plan: CurriculumPlan,

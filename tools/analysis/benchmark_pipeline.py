@@ -31,7 +31,7 @@ import etpp_mm  # noqa: F401  registers the hook and transforms
 from etpp_mm.analysis.cli import (add_cfg_options, load_config,
                                   logs_to_stderr)
 from etpp_mm.data import ReplayLoader, balancing_replay_factor
-from etpp_mm.hooks import EfficientTrainHook
+from etpp_mm.hooks import EfficientTrainHook, SampleClock
 
 
 def parse_args():
@@ -100,13 +100,14 @@ def first_stage_of_each_size(plan):
 
 
 def enter_stage(hook, loader, stage):
-    """Point the pipelines at ``stage``; with ``batch_scale`` the loader's
-    batch sampler takes an epoch of that stage's batches, which the hook
-    hands it at each epoch in training."""
+    """Point the pipelines at ``stage``; on an ET++ run's clock the
+    loader's batch sampler takes an epoch of that stage's batches, which
+    the hook hands it at each epoch in training."""
     hook.apply_stage(stage)
     sampler = getattr(loader, 'batch_sampler', None)
-    if hook.samples is not None and hasattr(sampler, 'set_batches'):
-        size = hook.samples.batch * hook.samples.scales[stage]
+    clock = hook.clock
+    if isinstance(clock, SampleClock) and hasattr(sampler, 'set_batches'):
+        size = clock.batch * clock.scales[stage]
         count = max(1, len(loader.dataset) // size)
         sampler.set_batches([(stage, size)] * count)
 

@@ -57,7 +57,7 @@ def format_result(result, notes):
     lines.append(f'{"stage":>5} {"size":>9} {"epochs":>6} {"GFLOPs":>8} '
                  f'{"FLOPs/full":>10} {"pixels/full":>11}')
     for index, s in enumerate(result.stages):
-        lines.append(f'{index:>5} {_size_str(s.size):>9} {s.epochs:>6} '
+        lines.append(f'{index:>5} {_size_str(s.size):>9} {s.epochs:>6.2f} '
                      f'{s.flops / 1e9:>8.3f} {s.relative_flops:>10.4f} '
                      f'{s.pixel_cost:>11.4f}')
     lines += [

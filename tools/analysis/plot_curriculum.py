@@ -22,8 +22,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from etpp_mm.analysis import curriculum_of_config  # noqa: E402
 from etpp_mm.analysis.cli import config_arg_parser, load_config  # noqa: E402
-from etpp_mm.analysis.plan import lr_at_recipe_steps  # noqa: E402
-from etpp_mm.curriculum import recipe_step_at  # noqa: E402
+from etpp_mm.analysis.plan import (find_hook_cfgs, lr_at_compute,  # noqa
+                                   lr_at_recipe_steps)
 
 
 def parse_args(argv=None):
@@ -49,11 +49,10 @@ def curves(cfg, result):
                                         {}).get('magnitude_level')
         for i in stage_of
     ]
-    if plan.mode == 'etpp':
-        steps = [recipe_step_at(plan, e * ipe, ipe) for e in epochs]
+    if plan.mode == 'etpp':  # the hook's warm-up rule included
+        lrs = lr_at_compute(cfg, plan, compute, ipe, find_hook_cfgs(cfg)[0])
     else:
-        steps = [e * ipe for e in epochs]
-    lrs = lr_at_recipe_steps(cfg, steps, ipe)
+        lrs = lr_at_recipe_steps(cfg, [e * ipe for e in epochs], ipe)
     recipe_epochs = list(range(plan.recipe_epochs + 1))
     recipe_lrs = lr_at_recipe_steps(cfg, [e * ipe for e in recipe_epochs],
                                     ipe)

@@ -1,9 +1,10 @@
 """Print the EfficientTrain curriculum a config will run.
 
 Per stage: input size, scheduled parameters (RandAugment magnitude...),
-span of compute, real epochs, iterations and the LR at the stage's start;
-then the totals (real epochs, equivalent full-resolution epochs, theoretical
-speed-up over the recipe).
+span of compute, real epochs (fractional for ET++: a stage ends where its
+share of the budget ends), batch multiple (with ``batch_scale``),
+iterations and the LR at the stage's start; then the totals (real epochs,
+equivalent full-resolution epochs, theoretical speed-up over the recipe).
 
 Example::
 
@@ -39,9 +40,9 @@ def main(argv=None):
         sys.exit(f'error: {err}')
     if args.json:
         rows = plan_rows(result.plan, result.iters_per_epoch,
-                         result.lr_starts)
+                         result.lr_starts, result.batch_scales)
         keys = ('size', 'magnitude', 'compute_start', 'compute_end',
-                'epochs', 'iters', 'lr_start')
+                'epochs', 'batch_scale', 'iters', 'lr_start')
         print(
             json.dumps(
                 dict(
@@ -51,7 +52,7 @@ def main(argv=None):
     else:
         print(
             format_plan(result.plan, result.iters_per_epoch,
-                        result.lr_starts))
+                        result.lr_starts, result.batch_scales))
 
 
 if __name__ == '__main__':
