@@ -436,3 +436,47 @@ def test_et_mode_keeps_epoch_stages_and_the_recipe_schedule(tmp_path,
         with pytest.raises(ValueError, match=f'EfficientTrainHook.{name}=.* '
                            'needs an ET\\+\\+'):
             Runner.from_cfg(cfg).train()
+
+
+@pytest.mark.parametrize('mode', ['test', 'val'])
+def test_test_and_val_runs_leave_the_curriculum_alone(tmp_path, fmnist_root,
+                                                      mode):
+    """``tools/test.py`` (``Runner.test()``) and ``Runner.val()`` of a
+    curriculum config: no train set needed for a test (its folder is
+    missing; ``val()`` keeps it: MMPretrain's own VisualizationHook reads
+    the train loop there), the recipe's schedulers (a single dict without
+    ``by_epoch``, as in MMPretrain's ``imagenet_bs256.py``) and eval
+    pipelines left alone."""
+    cfg = tiny_cfg(tmp_path, fmnist_root)
+    if mode == 'test':
+        cfg.train_dataloader.dataset.data_root = str(tmp_path / 'no_set')
+    cfg.param_scheduler = dict(
+        type='MultiStepLR', milestones=[30, 60, 90], gamma=0.1)
+    runner = Runner.from_cfg(cfg)
+    metrics = getattr(runner, mode)()
+    assert 0 <= metrics['accuracy/top1'] <= 100
+    loader = getattr(runner, f'{mode}_dataloader')
+    assert [type(t).__name__
+            for t in loader.dataset.pipeline.transforms] == ['PackInputs']
+    assert isinstance(runner.param_schedulers, dict)  # still its config
+    log_path = osp.join(str(tmp_path), runner.timestamp,
+                        f'{runner.timestamp}.log')
+    with open(log_path) as f:
+        log = f.read()
+    assert 'no training in this run: the curriculum leaves' in log
+    assert 'EfficientTrain curriculum' not in log
+
+
+def test_single_dict_param_scheduler_follows_compute(tmp_path, fmnist_root):
+    """MMPretrain's one-dict schedule shape (``imagenet_bs256.py``): built
+    as a list by MMEngine, moved along compute: the step at recipe epoch 2
+    of 4 falls at half the compute."""
+    cfg = tiny_cfg(tmp_path, fmnist_root)
+    cfg.param_scheduler = dict(type='MultiStepLR', milestones=[2], gamma=0.1)
+    run(cfg)
+    records, _ = load_probe(tmp_path)
+    for it in sorted(records):
+        compute = records[it]['compute']
+        # the clock moves the epoch-based step at recipe epoch 2 (of 4)
+        expected = 0.01 if compute >= 0.5 else 0.1
+        assert records[it]['lr'] == pytest.approx(expected), it

@@ -34,18 +34,23 @@ def top1(log):
 def test_dist_test_with_two_processes_matches_one_process(
         tmp_path, fmnist_root):
     train(TINY, tmp_path / 'train')
-    ckpt = str(tmp_path / 'train' / 'epoch_10.pth')
+    ckpt = str(tmp_path / 'train' / 'epoch_11.pth')  # the last
+    # a curriculum config tested where its train set is missing: the hook
+    # leaves a test run alone
+    no_train_set = ('--cfg-options', 'train_dataloader.dataset.data_root='
+                    + str(tmp_path / 'no_train_set'))
     single = run_tool([
         sys.executable,
         osp.join(TOOLS, 'test.py'), TINY, ckpt, '--work-dir',
-        str(tmp_path / 'one')
+        str(tmp_path / 'one'), *no_train_set
     ])
+    assert 'no training in this run' in single.stdout
     env = {'OMP_NUM_THREADS': '1', 'PORT': str(30500 + os.getpid() % 1000),
            'PYTHON': sys.executable}
     dist = run_tool([
         'bash',
         osp.join(TOOLS, 'dist_test.sh'), TINY, ckpt, '2', '--work-dir',
-        str(tmp_path / 'two')
+        str(tmp_path / 'two'), *no_train_set
     ],
                     env=env)
     assert 'Distributed training: True' in dist.stdout

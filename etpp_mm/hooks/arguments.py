@@ -132,6 +132,25 @@ def check_train_loop_of_runner() -> None:
     check_epoch_based_loop(train_cfg)
 
 
+def is_training_run(runner: Any) -> bool:
+    """Whether ``runner`` is training (``Runner.train()``), not only
+    testing or validating a checkpoint.
+
+    MMEngine calls ``before_run`` for ``test()`` and ``val()`` too, and its
+    ``train_loop`` property builds the train loop (and the train set) on
+    first use; ``train()`` builds it before ``before_run``, the others never
+    do, so the unbuilt loop tells them apart without building it.
+
+    Example:
+        >>> class TestOnly:
+        ...     _train_loop = dict(by_epoch=True, max_epochs=300)
+        >>> is_training_run(TestOnly())
+        False
+    """
+    from mmengine.runner import BaseLoop
+    return isinstance(getattr(runner, '_train_loop', None), BaseLoop)
+
+
 def check_single_hook(runner: Any, hook_type: type) -> None:
     """Refuse a second curriculum hook: both would drive the same
     transforms and contradict each other."""

@@ -22,7 +22,7 @@ from etpp_mm.transforms import (CurriculumStageSync, LowFrequencyTransform,
 from etpp_mm.utils import drop_collate_scope
 from .arguments import (check_argument_types, check_epoch_based_loop,
                         check_resumed_plan, check_single_hook,
-                        check_train_loop_of_runner)
+                        check_train_loop_of_runner, is_training_run)
 from .data_guard import guard_pipelines
 from .dry_run import dry_run
 from .epoch_clock import EpochClock
@@ -197,6 +197,10 @@ class EfficientTrainHook(Hook):
 
     def before_run(self, runner) -> None:
         self._logger = runner.logger
+        if not is_training_run(runner):  # tools/test.py, Runner.val()...
+            self._log('no training in this run: the curriculum leaves the '
+                      'model, the data and the schedulers as they are')
+            return
         check_single_hook(runner, EfficientTrainHook)
         loop = runner.train_loop
         check_epoch_based_loop(loop)
