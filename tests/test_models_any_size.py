@@ -224,3 +224,47 @@ def test_bias_table_is_interpolated_over_offsets():
     assert small[2, 2] == pytest.approx(0.0, abs=1e-5)  # centre: offset 0
     assert small[0, 0] < small[2, 2] < small[4, 4]
     assert torch.equal(resize_relative_position_bias(table, 7, 7), table)
+
+
+def test_built_mmpretrain_models_are_adapted_in_place():
+    """MMPretrain's Swin, MAEViT and MAE decoder, built as a config builds
+    them, become their variants in place: the same parameter objects (an
+    optimizer built on them keeps them), the variants' outputs at 96 px,
+    MMPretrain's at the configured size; a padded Swin is kept."""
+    from etpp_mm.models import adapt_to_any_size
+    torch.manual_seed(0)
+    swin = small_swin('SwinTransformer')
+    swin.init_weights()
+    reference = small_swin('ResolutionAdaptiveSwinTransformer')
+    reference.load_state_dict(swin.state_dict())
+    swin.eval(), reference.eval()
+    images = torch.rand(2, 3, 224, 224)
+    with torch.no_grad():
+        before = swin(images)[0]
+    parameters = [id(p) for p in swin.parameters()]
+    holder = torch.nn.Module()
+    holder.backbone = swin
+    assert adapt_to_any_size(holder) == [
+        'backbone: SwinTransformer -> ResolutionAdaptiveSwinTransformer'
+    ]
+    assert [id(p) for p in swin.parameters()] == parameters
+    assert list(swin.state_dict()) == list(reference.state_dict())
+    small = torch.rand(2, 3, 96, 96)
+    with torch.no_grad():
+        assert torch.equal(swin(images)[0], before)  # at 224: unchanged
+        assert torch.allclose(swin(small)[0], reference(small)[0], atol=1e-6)
+
+    padded = MODELS.build(
+        dict(type='SwinTransformer', arch=dict(
+            embed_dims=16, depths=[2, 2, 2, 2], num_heads=[1, 2, 2, 2]),
+             pad_small_map=True))
+    assert adapt_to_any_size(padded) == []
+    assert type(padded).__name__ == 'SwinTransformer'
+
+    mae = small_mae('MAEViT', 'MAEPretrainDecoder')
+    mae.init_weights()
+    assert adapt_to_any_size(mae) == [
+        'backbone: MAEViT -> ResolutionAdaptiveMAEViT',
+        'neck: MAEPretrainDecoder -> ResolutionAdaptiveMAEPretrainDecoder'
+    ]
+    assert torch.isfinite(mae.loss(torch.rand(2, 3, 96, 96), [])['loss'])

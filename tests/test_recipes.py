@@ -11,6 +11,7 @@ import glob
 import json
 import math
 import os.path as osp
+import re
 
 import pytest
 from conftest import ROOT, train
@@ -102,6 +103,33 @@ def test_recipe_trains_at_smallest_and_full_size(tmp_path, photo_folder,
     sizes = [r['curriculum/size'] for r in records]
     assert sizes[0] == smallest and sizes[-1] == 224
     assert all(math.isfinite(r['loss']) for r in records)
+
+
+def readme_first_snippet():
+    with open(osp.join(ROOT, 'README.md')) as f:
+        return re.search(r'```python\n(.*?)```', f.read(), re.S).group(1)
+
+
+def test_the_readme_first_snippet_trains_as_written(tmp_path, photo_folder):
+    """The README's first snippet (MMPretrain's own Swin-T recipe and the
+    hook line) trains from 96 to 224 px on real photos with no model edit;
+    with adapt_model=False the dry run refuses, naming the fix."""
+    snippet = tmp_path / 'readme_snippet.py'
+    snippet.write_text(readme_first_snippet())
+    assert "_base_ = 'mmpretrain::swin_transformer/" in snippet.read_text()
+    _, small = small_data_config(tmp_path, str(snippet), photo_folder)
+    out = train(small, tmp_path / 'work', '--cfg-options',
+                'custom_hooks.0.budget=1').stdout
+    assert ('backbone: SwinTransformer -> ResolutionAdaptiveSwinTransformer'
+            in out)
+    sizes = [r['curriculum/size'] for r in train_records(tmp_path / 'work')]
+    assert sizes == [96, 96, 160, 224]  # budget 1 in iterations of 2 photos
+    refused = train(small, tmp_path / 'refused', '--cfg-options',
+                    'custom_hooks.0.budget=1',
+                    'custom_hooks.0.adapt_model=False', check=False)
+    assert refused.returncode != 0
+    assert ("Known fix: model.backbone.type='ResolutionAdaptiveSwin"
+            'Transformer\'' in refused.stdout)
 
 
 MAE = RECIPES[4][0]

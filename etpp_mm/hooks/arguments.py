@@ -27,6 +27,7 @@ _TYPES = {
     'drop_path_reference_budget': (_NUMBER, 'a number of equivalent epochs'),
     'replay': ((dict, ), 'dict(factors=..., buffer_samples=...)'),
     'check_model': ((bool, ), 'True or False'),
+    'adapt_model': ((bool, ), 'True or False'),
     'allow_budget_above_recipe': ((bool, ), 'True or False'),
     'augment_at': ((str, ), "'auto', 'full' or 'stage'"),
     'magnitude': ((str, ), "'recipe' or 'paper'"),
@@ -38,8 +39,8 @@ _TYPES = {
     'collate': ((str, ), "'auto', 'stack' or 'recipe'"),
 }
 _NOT_NONE = ('size_divisor', 'low_frequency', 'interpolation', 'check_model',
-             'allow_budget_above_recipe', 'augment_at', 'magnitude',
-             'validation', 'lr_scaling', 'collate', 'warmup')
+             'adapt_model', 'allow_budget_above_recipe', 'augment_at',
+             'magnitude', 'validation', 'lr_scaling', 'collate', 'warmup')
 
 
 def check_argument_types(arguments: dict) -> None:

@@ -15,7 +15,7 @@ from mmpretrain.registry import HOOKS
 
 from etpp_mm.curriculum import (CurriculumPlan, check_budget, check_warmup,
                                 format_plan)
-from etpp_mm.models import (LowFrequencyDataPreprocessor,
+from etpp_mm.models import (LowFrequencyDataPreprocessor, adapt_to_any_size,
                             scale_drop_path_by_budget)
 from etpp_mm.transforms import (CurriculumStageSync, LowFrequencyTransform,
                                 SharedStageIndex)
@@ -105,6 +105,12 @@ class EfficientTrainHook(Hook):
             ``default_collate`` (one tensor a batch); ``'recipe'`` keeps its
             own; ``'auto'`` (default) stacks where it is safe and pays, see
             :func:`~etpp_mm.hooks.loader_setup.setup_collate`.
+        adapt_model (bool): before training, turn the parts of the model
+            known to take only their configured size (MMPretrain's
+            ``SwinTransformer`` without ``pad_small_map``, ``MAEViT``,
+            ``MAEPretrainDecoder``) into their variants of
+            :mod:`etpp_mm.models` in place (same parameters and checkpoint
+            keys; logged). Defaults to True.
         check_model (bool): before training, run the model's loss on two
             train images at each stage size (made at every stage either
             way), so a size the model cannot take fails at once. Defaults
@@ -144,6 +150,7 @@ class EfficientTrainHook(Hook):
                  magnitude: str = 'recipe',
                  validation: str = 'full_size',
                  check_model: bool = True,
+                 adapt_model: bool = True,
                  collate: str = 'auto',
                  batch_scale: Any = None,
                  lr_scaling: str = 'auto',
@@ -166,6 +173,7 @@ class EfficientTrainHook(Hook):
         self.drop_path_reference_budget = drop_path_reference_budget
         self.replay = replay
         self.check_model = check_model
+        self.adapt_model = adapt_model
         SampleClock.check_arguments(batch_scale, lr_scaling)
         check_warmup(warmup)
         self.batch_scale = batch_scale
@@ -211,6 +219,11 @@ class EfficientTrainHook(Hook):
                       "with 'mmpretrain::' (it breaks default_collate)")
         setup_collate(loop.dataloader, self.collate, _unwrap(runner.model),
                       pipelines, self._log)
+        if self.adapt_model:
+            for change in adapt_to_any_size(_unwrap(runner.model)):
+                self._log(f'{change} (takes every stage size; '
+                          'EfficientTrainHook.adapt_model=False keeps the '
+                          'model as built)')
         resolved = self.resolve(pipelines, loop.max_epochs)
         self.plan = plan = resolved.plan
         # the recipe's own iterations per epoch, before the loader swap

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 # Model classes known to fail at reduced sizes, and the setting that fixes it.
+# what EfficientTrainHook.adapt_model=True (the default) does by itself
 KNOWN_FIXES = {
     'MAEViT': "model.backbone.type='ResolutionAdaptiveMAEViT'",
     'MAEPretrainDecoder':

@@ -1,5 +1,6 @@
 """Model-side components, registered in ``mmpretrain.registry.MODELS`` on
 import."""
+from .adapt import adapt_to_any_size
 from .data_preprocessor import LowFrequencyDataPreprocessor
 from .drop_path import scale_drop_path, scale_drop_path_by_budget
 from .mae import ResolutionAdaptiveMAEPretrainDecoder, ResolutionAdaptiveMAEViT
@@ -8,5 +9,5 @@ from .swin import ResolutionAdaptiveSwinTransformer
 __all__ = [
     'LowFrequencyDataPreprocessor', 'ResolutionAdaptiveMAEViT',
     'ResolutionAdaptiveMAEPretrainDecoder', 'ResolutionAdaptiveSwinTransformer',
-    'scale_drop_path', 'scale_drop_path_by_budget'
+    'scale_drop_path', 'scale_drop_path_by_budget', 'adapt_to_any_size'
 ]

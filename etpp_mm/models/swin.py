@@ -109,6 +109,9 @@ class ResolutionAdaptiveSwinTransformer(SwinTransformer):
     def __init__(self, *args, img_size=224, window_size: int = 7, **kwargs):
         super().__init__(
             *args, img_size=img_size, window_size=window_size, **kwargs)
+        self._follow_the_size(img_size, window_size)
+
+    def _follow_the_size(self, img_size, window_size: int) -> None:
         side = img_size if isinstance(img_size, int) else min(img_size)
         self.base_img_size = side
         self.base_window = window_size
@@ -119,6 +122,27 @@ class ResolutionAdaptiveSwinTransformer(SwinTransformer):
             attention.base_shift = attention.shift_size
             # only forward changes: parameters and state-dict keys stay
             attention.w_msa.__class__ = _AnyWindowMSA
+
+    @classmethod
+    def adopt(cls, swin: SwinTransformer) -> None:
+        """Turn a built MMPretrain ``SwinTransformer`` into this class in
+        place: same parameters (an optimizer built on them keeps them),
+        same state-dict keys, the window of its configured size.
+
+        Example:
+            >>> import torch
+            >>> swin = SwinTransformer(arch=dict(
+            ...     embed_dims=24, depths=[2, 2, 2, 2], num_heads=[1] * 4))
+            >>> ResolutionAdaptiveSwinTransformer.adopt(swin)
+            >>> [o.shape[-1] for o in swin(torch.rand(1, 3, 96, 96))]
+            [3]
+        """
+        attentions = [
+            m for m in swin.modules() if isinstance(m, ShiftWindowMSA)
+        ]
+        swin.__class__ = cls
+        swin._follow_the_size(min(swin.patch_embed.init_input_size),
+                              attentions[0].window_size)
 
     def window_for(self, hw: Tuple[int, int]) -> int:
         return max(1, self.base_window * min(hw) // self.base_img_size)
