@@ -246,8 +246,8 @@ class SampleSchedule:
             if count < self.accumulate and batches:
                 # too few left for one sample an iteration: the previous
                 # step's last iteration takes them
-                last_stage, last_count = batches[-1]
-                batches[-1] = (last_stage, last_count + count)
+                stage, last_count = batches[-1]
+                batches[-1] = (stage, last_count + count)
             else:
                 batches += self._split(count, stage)
             used += count
