@@ -17,7 +17,8 @@ import pytest
 
 from conftest import ROOT
 
-PROJECT_FILES = ('setup.py', 'setup.cfg', 'pyproject.toml', 'README.md')
+PROJECT_FILES = ('setup.py', 'setup.cfg', 'pyproject.toml', 'README.md',
+                 'LICENSE')
 STUB_SETUP = ("from setuptools import setup\n"
               "setup(name='mmcv', version='2.2.0')\n")
 REPORT = ('import importlib.metadata as m, json\n'
