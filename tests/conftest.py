@@ -77,6 +77,16 @@ def train(config, work_dir, *extra, check=True, env=None):
                     env=env)
 
 
+@pytest.fixture(scope='session')
+def tiny_run(tmp_path_factory, fmnist_root):
+    """``tests/configs/fmnist_tiny.py`` trained once through
+    ``tools/train.py`` (the default tiny run several tests read): its work
+    dir. Tests read it; one that resumes or writes copies it first."""
+    work_dir = tmp_path_factory.mktemp('tiny_run')
+    train(osp.join(TESTS, 'configs', 'fmnist_tiny.py'), work_dir)
+    return work_dir
+
+
 def load_probe(work_dir, rank=0):
     with open(osp.join(str(work_dir), f'probe_{rank}.json')) as f:
         saved = json.load(f)

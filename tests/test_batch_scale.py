@@ -202,8 +202,9 @@ def _launch(config, procs, work_dir, *extra):
 
 
 PLAIN = osp.join(ROOT, 'tests', 'configs', 'fmnist_tiny.py')
-PLAIN_KILLED = osp.join(ROOT, 'tests', 'configs',
-                        'fmnist_tiny_plain_killed.py')
+# fmnist_tiny.py with a third hook that stops it: made a SIGKILL below
+PLAIN_STOPPED = osp.join(ROOT, 'tests', 'configs',
+                         'fmnist_tiny_interrupted.py')
 
 
 @pytest.mark.parametrize('first,second', [(1, 2), (2, 1)])
@@ -214,7 +215,8 @@ def test_resume_with_another_process_count_continues_the_curve(
     curve continues where the checkpoint left it, each iteration has the
     size and LR of the uninterrupted curve at its compute, and the run ends
     at the budget (iterations per epoch differ between the two parts)."""
-    proc = _launch(PLAIN_KILLED, first, tmp_path, '--cfg-options',
+    proc = _launch(PLAIN_STOPPED, first, tmp_path, '--cfg-options',
+                   'custom_hooks.2.type=KillAtIter',
                    'custom_hooks.2.at_iter=' + ('8' if first == 1 else '6'))
     assert proc.returncode != 0
     before, _ = load_probe(tmp_path)

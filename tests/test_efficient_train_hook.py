@@ -259,7 +259,7 @@ def test_bad_hook_arguments_fail_when_the_runner_is_built(
         Runner.from_cfg(cfg)
 
 
-def test_plan_tool_prints_the_plan_the_hook_runs(tmp_path, fmnist_root):
+def test_plan_tool_prints_the_plan_the_hook_runs(fmnist_root, tiny_run):
     proc = run_tool([
         'python', 'tools/analysis/print_curriculum.py', TINY, '--json',
         '--cfg-options', f'train_dataloader.dataset.data_root={fmnist_root}'
@@ -277,9 +277,7 @@ def test_plan_tool_prints_the_plan_the_hook_runs(tmp_path, fmnist_root):
     assert plan['speedup'] == pytest.approx(4 / plan['equivalent_epochs'])
 
     # the LR the tool predicts at each stage start is the LR training uses
-    cfg = tiny_cfg(tmp_path, fmnist_root)
-    run(cfg)
-    records, _ = load_probe(tmp_path)
+    records, _ = load_probe(tiny_run)
     # (at the batch within which the stage's share begins: iterations 26
     # and 36 span compute 0.3 and 0.6; the stage's own first batch follows)
     for stage, first_iter in zip(plan['stages'], (0, 26, 36)):
@@ -370,15 +368,14 @@ def test_validation_only_once_at_full_size(tmp_path, fmnist_root):
     assert [v['curriculum/val_size'] for v in vals] == [28, 28]
 
 
-def test_accumulation_follows_the_doubled_batch(tmp_path, fmnist_root):
+def test_accumulation_follows_the_doubled_batch(tmp_path, fmnist_root,
+                                                tiny_run):
     """``accumulative_counts=2`` at batch 8 against batch 16: the optimizer
     steps of one see the iterations of the other, with the same size and
     compute; the schedules move once per step, to the recipe's LR at the
     step's compute; MMEngine's accumulation window is sized from the
     curriculum's loop."""
-    doubled = tiny_cfg(tmp_path / 'doubled', fmnist_root)
-    run(doubled)
-    steps, _ = load_probe(tmp_path / 'doubled')
+    steps, _ = load_probe(tiny_run)  # batch 16
 
     accumulated = tiny_cfg(tmp_path / 'accumulated', fmnist_root)
     accumulated.train_dataloader.batch_size = 8

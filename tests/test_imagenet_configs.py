@@ -23,11 +23,24 @@ def test_keeps_a_bounded_number_of_checkpoints(path):
         assert cfg.train_cfg.val_interval > 1
 
 
-@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def supervised(path):
+    return Config.fromfile(path).get('val_cfg') is not None
+
+
+SUPERVISED = [p for p in CONFIGS if supervised(p)]
+
+
+def test_the_pre_training_configs_are_the_self_supervised_ones():
+    # MAE and MoCo v3 pre-train without a val loop; the rest validate
+    assert sorted(osp.basename(p).split('_')[0]
+                  for p in set(CONFIGS) - set(SUPERVISED)) == [
+                      'mae', 'mocov3', 'mocov3']
+    assert len(SUPERVISED) == 4
+
+
+@pytest.mark.parametrize('path', SUPERVISED, ids=osp.basename)
 def test_supervised_configs_validate_at_the_stage_size(path):
     cfg = Config.fromfile(path)
-    if cfg.get('val_cfg') is None:  # pre-training recipes
-        return
     hook = next(h for h in cfg.custom_hooks
                 if h['type'] == 'EfficientTrainHook')
     assert hook['validation'] == 'stage_size'

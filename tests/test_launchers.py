@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, run_tool, train
+from conftest import ROOT, run_tool
 
 TOOLS = osp.join(ROOT, 'tools')
 TINY = osp.join(ROOT, 'tests', 'configs', 'fmnist_tiny.py')
@@ -32,9 +32,8 @@ def top1(log):
 
 
 def test_dist_test_with_two_processes_matches_one_process(
-        tmp_path, fmnist_root):
-    train(TINY, tmp_path / 'train')
-    ckpt = str(tmp_path / 'train' / 'epoch_11.pth')  # the last
+        tmp_path, tiny_run):
+    ckpt = str(tiny_run / 'epoch_11.pth')  # the last
     # a curriculum config tested where its train set is missing: the hook
     # leaves a test run alone
     no_train_set = ('--cfg-options', 'train_dataloader.dataset.data_root='

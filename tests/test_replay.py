@@ -36,6 +36,25 @@ REPLAY = [
 ]
 
 
+@pytest.fixture(scope='module')
+def replay_runs(tmp_path_factory, fmnist_root):
+    """fmnist_tiny.py with replay, trained whole, and trained in two parts
+    (interrupted before iteration 26, then resumed): (stdout, work dir) of
+    the whole run, the interrupted part and the resumed part. Shared by
+    the tests below, which only read them."""
+    root = tmp_path_factory.mktemp('replay_runs')
+    whole = train(TINY, root / 'whole', *REPLAY).stdout
+    parts = root / 'parts'
+    first = train(
+        osp.join(CONFIGS, 'fmnist_tiny_interrupted.py'),
+        parts,
+        *REPLAY,
+        check=False).stdout
+    resumed = train(TINY, parts, '--resume', *REPLAY).stdout
+    return dict(whole=(whole, root / 'whole'), first=(first, parts),
+                resumed=(resumed, parts))
+
+
 def fmnist(root, count):
     return FashionMNIST(
         data_root=root,
@@ -114,9 +133,9 @@ def test_buffer_memory_stays_within_its_bound(fmnist_root):
 
 
 def test_replay_keeps_stages_to_whole_epochs_and_counts_compute(
-        tmp_path, fmnist_root):
-    out = train(TINY, tmp_path / 'replay', *REPLAY).stdout
-    replayed, _ = load_probe(tmp_path / 'replay')
+        replay_runs):
+    out, work_dir = replay_runs['whole']
+    replayed, _ = load_probe(work_dir)
     assert sorted(replayed) == list(range(45))  # 11 epochs of 4, then 1
     sizes = [s for s in TINY_REPLAY_EPOCH_SIZES for _ in range(4)][:45]
     cost = {12: 16 / 64 * (12 / 28)**2, 20: 16 / 64 * (20 / 28)**2,
@@ -137,17 +156,10 @@ def test_replay_keeps_stages_to_whole_epochs_and_counts_compute(
     assert re.search(r'replay buffers need 0\.0 MiB', out)
 
 
-def test_resume_with_replay_replays_the_same_sequence(tmp_path, fmnist_root):
-    train(TINY, tmp_path / 'whole', *REPLAY)
-    expected, _ = load_probe(tmp_path / 'whole')
-    parts = tmp_path / 'parts'
-    proc = train(
-        osp.join(CONFIGS, 'fmnist_tiny_interrupted.py'),
-        parts,
-        *REPLAY,
-        check=False)
-    assert 'interrupted before iteration 26' in proc.stdout
-    train(TINY, parts, '--resume', *REPLAY)
+def test_resume_with_replay_replays_the_same_sequence(replay_runs):
+    expected, _ = load_probe(replay_runs['whole'][1])
+    first, parts = replay_runs['first']
+    assert 'interrupted before iteration 26' in first
     resumed, _ = load_probe(parts)
     assert sorted(resumed) == list(range(45))
     for it in range(45):
@@ -421,12 +433,9 @@ def test_factors_for_sizes_the_plan_lacks_are_refused():
         replay_factors('fast', [12])
 
 
-def test_resume_restores_replay_counters(tmp_path, fmnist_root):
-    whole = train(TINY, tmp_path / 'whole', *REPLAY).stdout
-    parts = tmp_path / 'parts'
-    train(osp.join(CONFIGS, 'fmnist_tiny_interrupted.py'), parts, *REPLAY,
-          check=False)
-    resumed = train(TINY, parts, '--resume', *REPLAY).stdout
+def test_resume_restores_replay_counters(replay_runs):
+    whole = replay_runs['whole'][0]
+    resumed, parts = replay_runs['resumed']
     summary = 'replay: 18 batches loaded, 27 replayed'
     assert summary in whole and summary in resumed  # counted across parts
     state = torch.load(
@@ -466,9 +475,11 @@ def test_auto_factors_are_chosen_once_across_a_resume(tmp_path, fmnist_root):
     resumed = train(TINY, tmp_path, '--resume', *AUTO_REPLAY).stdout
     assert (f'resumed with the chosen factors stage 1 (12x12) x{factor}'
             in resumed)
-    assert (f'size 12x12, StampLevel.level=0, batch 16 x 1, LR x 1, '
-            f'replay x{factor}') in resumed \
-        or factor == 1
+    # the stage line at the resumed run's first iteration, its replay
+    # factor shown when above 1
+    replayed_text = f', replay x{factor}' if factor > 1 else ''
+    assert (f'size 12x12, StampLevel.level=0, batch 16 x 1, LR x 1'
+            f'{replayed_text} (compute') in resumed
     # stage 1 is not measured again; stages 2 and 3 are, once each
     assert [c[:2] for c in CHOICE.findall(resumed)] == [('2', '20'),
                                                         ('3', '28')]

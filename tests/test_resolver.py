@@ -145,6 +145,7 @@ def test_train_size_rule():
 
 def test_hook_and_config_give_the_resolver_plan():
     """The hook and the analysis tools share one resolution."""
+    init_default_scope('mmpretrain')  # MMPretrain's transforms, run alone
     cfg = Config.fromfile(RECIPE)
     hook_cfg = dict(next(h for h in cfg.custom_hooks
                          if h['type'] == 'EfficientTrainHook'))
@@ -153,6 +154,14 @@ def test_hook_and_config_give_the_resolver_plan():
     expected = resolver.resolve(
         [Compose(cfg.train_dataloader.dataset.pipeline)],
         cfg.train_cfg.max_epochs).plan
+    # the etpp table at budget 10 of the recipe's 15 epochs at 28 px: each
+    # tenth is 1 equivalent epoch, (28/12)^2 = 5.44 real ones at 12 px
+    assert (expected.mode, expected.budget, expected.recipe_epochs,
+            expected.full_size) == ('etpp', 10, 15, (28, 28))
+    assert [s.size[0] for s in expected.stages] == [12] * 2 + [20] * 4 + \
+        [28] * 4
+    assert [round(s.epochs, 2) for s in expected.stages] == \
+        [5.44] * 2 + [1.96] * 4 + [1.0] * 4
     from_config = curriculum_of_config(cfg, iters_per_epoch=10)
     assert from_config.plan == expected
     assert isinstance(from_config.resolver, CurriculumResolver)

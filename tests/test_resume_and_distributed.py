@@ -35,10 +35,8 @@ def test_resume_on_a_recipe_config_with_weights_only_loading(
 
 
 def test_interrupted_and_resumed_run_replays_the_same_sequence(
-        tmp_path, fmnist_root):
-    whole = tmp_path / 'whole'
-    train(TINY, whole)
-    expected, _ = load_probe(whole)
+        tmp_path, tiny_run):
+    expected, _ = load_probe(tiny_run)
     assert len(expected) == 43
 
     parts = tmp_path / 'parts'
