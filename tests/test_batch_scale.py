@@ -2,9 +2,11 @@
 pure schedule (exact shares at any budget, early large batch, gradient
 accumulation), LR rule and ETA model, and real training (workers, resume
 with another process count)."""
+import json
 import os
-import re
 import os.path as osp
+import re
+import sys
 
 import pytest
 
@@ -183,6 +185,16 @@ def test_workers_see_each_batch_stage_and_kill_resume_replays_it(
         r = expected[it]
         assert r['lr'] == pytest.approx(scale[r['size'][0]] * recipe_lr), it
     assert len(set(recipe_lrs)) > 3  # the schedule moved
+    # the plan tool's LR at the first stage's start is the LR training
+    # used there, its batch multiple included
+    plan = json.loads(run_tool([
+        sys.executable, osp.join(ROOT, 'tools', 'analysis',
+                                 'print_curriculum.py'), TINY, '--json',
+        '--iters-per-epoch', '4'
+    ]).stdout)
+    assert [s['batch_scale'] for s in plan['stages']] == [4, 2, 1]
+    assert plan['stages'][0]['lr_start'] == pytest.approx(expected[0]['lr'])
+    assert expected[0]['lr'] == pytest.approx(4 * recipe_lrs[0])
 
     parts = tmp_path / 'parts'
     proc = train(KILLED, parts, '--cfg-options', *opts, check=False)

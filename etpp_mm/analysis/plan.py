@@ -11,7 +11,7 @@ from mmengine.registry import PARAM_SCHEDULERS, init_default_scope
 from mmpretrain.registry import DATASETS
 
 from etpp_mm.curriculum import (CurriculumPlan, advance_schedulers,
-                                stage_batch_scales)
+                                lr_factor, lr_rule_for, stage_batch_scales)
 from etpp_mm.hooks import EfficientTrainHook, RecipeSchedules
 from etpp_mm.hooks.resolver import CurriculumResolver
 
@@ -20,7 +20,8 @@ from etpp_mm.hooks.resolver import CurriculumResolver
 class ConfigCurriculum:
     plan: CurriculumPlan
     iters_per_epoch: Optional[int]
-    # The base LR (first param group) at the start of each stage.
+    # The LR (first param group) at the start of each stage, its batch_scale
+    # multiplier included.
     lr_starts: List[float]
     # The resolver of the config's hook (its low-frequency settings...).
     resolver: Optional[CurriculumResolver] = None
@@ -138,8 +139,8 @@ def lr_at_recipe_steps(cfg: Config, steps: List[int],
 
 def lr_at_compute(cfg: Config, plan: CurriculumPlan, fractions: List[float],
                   iters_per_epoch: int, hook_cfg: dict) -> List[float]:
-    """The LR (first param group) an ET++ run of ``cfg`` uses after each of
-    ``fractions`` of its compute: the recipe's schedules moved along
+    """The recipe's scheduled LR (first param group) after each of
+    ``fractions`` of an ET++ run's compute: its schedules moved along
     compute as the hook moves them (its ``warmup`` rule included), before
     any ``batch_scale`` multiplier."""
     optim_wrapper, schedulers = build_recipe_schedulers(cfg, iters_per_epoch)
@@ -196,5 +197,14 @@ def curriculum_of_config(cfg: Config,
     scales = stage_batch_scales(hook_cfg.get('batch_scale') or 1,
                                 [s.size for s in plan.stages],
                                 plan.full_size)
+    if any(scale != 1 for scale in scales):  # the LR training uses
+        optimizer = plain_optim_wrapper_cfg(cfg)['optimizer']['type']
+        name = optimizer if isinstance(optimizer, str) else \
+            optimizer.__name__
+        rule = lr_rule_for(name, hook_cfg.get('lr_scaling', 'auto'))
+        lr_starts = [
+            lr * lr_factor(scale, rule)
+            for lr, scale in zip(lr_starts, scales)
+        ]
     return ConfigCurriculum(plan, iters_per_epoch, lr_starts, resolver,
                             scales)
