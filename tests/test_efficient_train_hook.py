@@ -477,3 +477,24 @@ def test_single_dict_param_scheduler_follows_compute(tmp_path, fmnist_root):
         # the clock moves the epoch-based step at recipe epoch 2 (of 4)
         expected = 0.01 if compute >= 0.5 else 0.1
         assert records[it]['lr'] == pytest.approx(expected), it
+
+
+def test_an_optimizer_of_no_known_family_trains_at_the_recipes_batch(
+        tmp_path, fmnist_root):
+    """Rprop has no LR rule for a larger batch: refused with batch_scale
+    (naming lr_scaling), trained at the recipe's batch without it."""
+    cfg = tiny_cfg(tmp_path / 'plain', fmnist_root)
+    cfg.optim_wrapper = dict(optimizer=dict(type='Rprop', lr=0.01))
+    cfg.param_scheduler = []
+    run(cfg)
+    records, _ = load_probe(tmp_path / 'plain')
+    assert len(records) == 43
+    assert {r['lr'] for r in records.values()} == {0.01}
+
+    cfg = tiny_cfg(tmp_path / 'scaled', fmnist_root)
+    cfg.optim_wrapper = dict(optimizer=dict(type='Rprop', lr=0.01))
+    cfg.param_scheduler = []
+    hook_cfg(cfg)['batch_scale'] = 2
+    with pytest.raises(ValueError, match='no LR rule known for optimizer '
+                       'Rprop.*EfficientTrainHook.lr_scaling'):
+        Runner.from_cfg(cfg).train()

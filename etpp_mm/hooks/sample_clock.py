@@ -151,8 +151,12 @@ class SampleClock:
         self.schedule = SampleSchedule(self.plan, self.scales,
                                        self.align_to_epochs, self.accumulate)
         self._groups = []
+        scaled = any(scale != 1 for scale in self.scales)
         for w in _wrappers(runner.optim_wrapper):
-            rule = lr_rule_for(type(w.optimizer).__name__, self.lr_scaling)
+            # an optimizer of no known family needs a rule only when some
+            # stage's batch is larger
+            rule = lr_rule_for(type(w.optimizer).__name__,
+                               self.lr_scaling) if scaled else 'none'
             self._groups.append(
                 (w.param_groups, [lr_factor(s, rule) for s in self.scales]))
         self._applied = [1.0] * len(self._groups)
