@@ -11,7 +11,7 @@ from mmengine.registry import PARAM_SCHEDULERS, init_default_scope
 from mmpretrain.registry import DATASETS
 
 from etpp_mm.curriculum import (CurriculumPlan, advance_schedulers,
-                                lr_factor, lr_rule_for, stage_batch_scales)
+                                stage_batch_scales, stage_lr_factors)
 from etpp_mm.hooks import EfficientTrainHook, RecipeSchedules
 from etpp_mm.hooks.resolver import CurriculumResolver
 
@@ -197,14 +197,10 @@ def curriculum_of_config(cfg: Config,
     scales = stage_batch_scales(hook_cfg.get('batch_scale') or 1,
                                 [s.size for s in plan.stages],
                                 plan.full_size)
-    if any(scale != 1 for scale in scales):  # the LR training uses
-        optimizer = plain_optim_wrapper_cfg(cfg)['optimizer']['type']
-        name = optimizer if isinstance(optimizer, str) else \
-            optimizer.__name__
-        rule = lr_rule_for(name, hook_cfg.get('lr_scaling', 'auto'))
-        lr_starts = [
-            lr * lr_factor(scale, rule)
-            for lr, scale in zip(lr_starts, scales)
-        ]
+    optimizer = plain_optim_wrapper_cfg(cfg)['optimizer']['type']
+    factors = stage_lr_factors(
+        scales, optimizer if isinstance(optimizer, str) else
+        optimizer.__name__, hook_cfg.get('lr_scaling', 'auto'))
+    lr_starts = [lr * f for lr, f in zip(lr_starts, factors)]  # as trained
     return ConfigCurriculum(plan, iters_per_epoch, lr_starts, resolver,
                             scales)

@@ -5,7 +5,8 @@ Pure Python, independent of MMEngine; :mod:`etpp_mm.hooks` adapts it to a
 runner.
 """
 from .batching import (LR_RULES, SampleSchedule, check_batch_scale,
-                       lr_factor, lr_rule_for, stage_batch_scales)
+                       lr_factor, lr_rule_for, stage_batch_scales,
+                       stage_lr_factors)
 from .clock import advance_schedulers
 from .eta import RunEta, StageEta, format_seconds
 from .flops import PlanCompute, StageCompute, plan_compute, sizes_of_plan
@@ -29,7 +30,7 @@ from .warmup import (WARMUP_RULES, check_warmup, official_warmup_fraction,
 
 __all__ = [
     'LR_RULES', 'SampleSchedule', 'check_batch_scale', 'lr_factor',
-    'lr_rule_for', 'stage_batch_scales', 'StageEta', 'format_seconds',
+    'lr_rule_for', 'stage_batch_scales', 'stage_lr_factors', 'StageEta', 'format_seconds',
     'MODES', 'PRESETS', 'PRESET_BASE_SIZE', 'CurriculumPlan', 'PlannedStage',
     'Stage', 'advance_schedulers', 'build_plan', 'pixel_cost',
     'preset_stages', 'recipe_step_of', 'scale_size', 'stage_table',

@@ -125,6 +125,24 @@ def lr_factor(scale: int, rule: str) -> float:
     }[rule]
 
 
+def stage_lr_factors(scales: Sequence[int],
+                     optimizer_name: str,
+                     lr_scaling: str = 'auto') -> List[float]:
+    """The LR multiplier of each stage for its batch multiple; an optimizer
+    of no known family needs a rule only when some stage's batch is larger.
+
+    Example:
+        >>> stage_lr_factors([4, 1], 'SGD'), stage_lr_factors([4, 1], 'Adam')
+        ([4.0, 1.0], [2.0, 1.0])
+        >>> stage_lr_factors([1, 1], 'Shampoo')
+        [1.0, 1.0]
+    """
+    if all(scale == 1 for scale in scales):
+        return [1.0] * len(scales)
+    rule = lr_rule_for(optimizer_name, lr_scaling)
+    return [lr_factor(scale, rule) for scale in scales]
+
+
 class SampleSchedule:
     """Stage, batch and compute of every iteration of a plan, counted in
     samples.

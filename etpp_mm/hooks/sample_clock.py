@@ -13,8 +13,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from mmengine.optim import OptimWrapperDict
 
 from etpp_mm.curriculum import (CurriculumPlan, RunEta, SampleSchedule,
-                                check_batch_scale, lr_factor, lr_rule_for,
-                                stage_batch_scales, stage_settings)
+                                check_batch_scale, lr_rule_for,
+                                stage_batch_scales, stage_lr_factors,
+                                stage_settings)
 from etpp_mm.data import StageHolder, stage_loader
 from .recipe_schedules import RecipeSchedules
 from .resolver import quiet
@@ -150,15 +151,11 @@ class SampleClock:
         self.accumulate = accumulative_counts(runner.optim_wrapper)
         self.schedule = SampleSchedule(self.plan, self.scales,
                                        self.align_to_epochs, self.accumulate)
-        self._groups = []
-        scaled = any(scale != 1 for scale in self.scales)
-        for w in _wrappers(runner.optim_wrapper):
-            # an optimizer of no known family needs a rule only when some
-            # stage's batch is larger
-            rule = lr_rule_for(type(w.optimizer).__name__,
-                               self.lr_scaling) if scaled else 'none'
-            self._groups.append(
-                (w.param_groups, [lr_factor(s, rule) for s in self.scales]))
+        self._groups = [(w.param_groups,
+                         stage_lr_factors(self.scales,
+                                          type(w.optimizer).__name__,
+                                          self.lr_scaling))
+                        for w in _wrappers(runner.optim_wrapper)]
         self._applied = [1.0] * len(self._groups)
         if runner.iter > 0:
             self._resume(loaded)
