@@ -11,9 +11,10 @@ from mmengine.runner import Runner
 
 from conftest import ROOT
 from etpp_mm.curriculum import build_plan, stages_from_dicts
-from etpp_mm.hooks import CurriculumResolver, EfficientTrainHook
-from etpp_mm.hooks.arguments import check_resumed_plan
-from etpp_mm.hooks.data_guard import SampleError
+from etpp_mm.attach import CurriculumResolver
+from etpp_mm.hooks import EfficientTrainHook
+from etpp_mm.hooks.runner_checks import check_resumed_plan
+from etpp_mm.attach.data_guard import SampleError
 from test_efficient_train_hook import hook_cfg, tiny_cfg
 
 THREE = [dict(share=0.3, size=12), dict(share=0.3, size=20),

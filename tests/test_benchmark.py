@@ -10,13 +10,12 @@ import pytest
 from mmengine.config import Config
 
 from conftest import ROOT
-from etpp_mm.bench.campaign import eta_seconds
-from etpp_mm.bench.plot import plot_runs
-from etpp_mm.bench.report import format_report
-from etpp_mm.bench.summary import RunResult, check_target, summarize
-from etpp_mm.bench.variants import (Variant, check_benchmark_input,
-                                    make_variants, run_config_text, run_key,
-                                    run_order)
+from etpp_bench.campaign import eta_seconds
+from etpp_bench.plot import plot_runs
+from etpp_bench.report import format_report
+from etpp_bench.summary import RunResult, check_target, summarize
+from etpp_bench.variants import (Variant, check_benchmark_input, make_variants,
+                                 run_config_text, run_key, run_order)
 
 RECIPE = osp.join(ROOT, 'configs', 'fashion_mnist',
                   'resnet18-w8_1xb128_fmnist.py')

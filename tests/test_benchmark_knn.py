@@ -7,9 +7,9 @@ import os.path as osp
 
 import pytest
 
-import etpp_mm.bench.knn as bench_knn
+import etpp_bench.knn as bench_knn
 from conftest import ROOT
-from etpp_mm.bench.knn import find_last_checkpoint
+from etpp_bench.knn import find_last_checkpoint
 from test_benchmark import load_tool, refused_before_training
 
 MAE = osp.join(ROOT, 'configs', 'fashion_mnist',

@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 
 from conftest import ROOT
 from etpp_mm.hooks import EfficientTrainHook
-from etpp_mm.hooks.loader_setup import collate_name, setup_collate
+from etpp_mm.attach.loader_setup import collate_name, setup_collate
 
 
 class BatchKinds(Hook):

@@ -1,9 +1,11 @@
-"""Installing etpp-mm keeps the environment's MMCV flavour.
+"""Installing etpp-mm keeps the environment's MMCV flavour, and its wheel
+ships the library without the repository's benchmark harness.
 
 Real ``pip`` in a fresh virtual environment (no system site-packages);
 full MMCV cannot be built here, so a stub distribution named ``mmcv`` stands
 in for it: only its metadata matters to the choice ``setup.py`` makes.
 """
+import glob
 import json
 import os
 import os.path as osp
@@ -12,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 
 import pytest
 
@@ -44,13 +47,15 @@ def check(proc):
 
 @pytest.fixture(scope='module')
 def project_copy(tmp_path_factory):
-    """The project's packaging files and package, outside the source tree
-    (so no build output lands there)."""
+    """The project's packaging files, package and benchmark harness (beside
+    the package, as in the checkout), outside the source tree (so no build
+    output lands there)."""
     root = tmp_path_factory.mktemp('project')
     for name in PROJECT_FILES:
         shutil.copy(osp.join(ROOT, name), root / name)
-    shutil.copytree(osp.join(ROOT, 'etpp_mm'), root / 'etpp_mm',
-                    ignore=shutil.ignore_patterns('__pycache__'))
+    for package in ('etpp_mm', 'etpp_bench'):
+        shutil.copytree(osp.join(ROOT, package), root / package,
+                        ignore=shutil.ignore_patterns('__pycache__'))
     return root
 
 
@@ -108,3 +113,17 @@ def test_a_wrong_forced_choice_names_the_variable(project_copy):
                           stderr=subprocess.STDOUT, text=True)
     assert proc.returncode != 0
     assert "ETPP_MMCV='mmcv-full'" in proc.stdout
+
+
+def test_the_wheel_leaves_the_benchmark_harness_out(tmp_path, project_copy):
+    # this interpreter's setuptools: a wheel built offline, in seconds
+    check(run([sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
+               '--no-build-isolation', '-w', str(tmp_path),
+               str(project_copy)]))
+    [wheel] = glob.glob(str(tmp_path / 'etpp_mm-*.whl'))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert 'etpp_mm/__init__.py' in names
+    assert 'etpp_mm/curriculum/__init__.py' in names
+    shipped = [n for n in names
+               if n.startswith(('etpp_bench/', 'etpp_mm/bench/'))]
+    assert shipped == []

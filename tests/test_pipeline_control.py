@@ -12,7 +12,8 @@ from PIL import Image
 from skimage import data as skdata
 
 from conftest import ROOT
-from etpp_mm.hooks.pipeline import iter_transforms, leaf_datasets
+from etpp_mm.attach import attach_curriculum
+from etpp_mm.attach.pipeline import iter_transforms, leaf_datasets
 from etpp_mm.transforms import CurriculumStageSync, SharedStageIndex
 
 CONFIGS = osp.join(ROOT, 'tests', 'configs')
@@ -53,7 +54,7 @@ def test_swin_imagenet_pipeline_gets_the_step_and_the_magnitude_schedule():
     pipeline = real_pipeline('imagenet_swin_pipeline.py')
     hook = HOOKS.build(dict(type='EfficientTrainHook', preset='etpp',
                             budget=200, augment_at='full'))
-    resolved = hook.resolve([pipeline], recipe_epochs=300)
+    resolved = attach_curriculum([pipeline], 300, hook.options)
     names = [type(t).__name__ for t in pipeline.transforms]
     # the papers' order: inserted after RandAugment, before RandomErasing
     assert names.index('LowFrequencyDownsample') == \
@@ -85,7 +86,7 @@ def test_mocov3_views_each_get_the_low_frequency_step():
     pipeline = real_pipeline('imagenet_mocov3_pipeline.py')
     hook = HOOKS.build(
         dict(type='EfficientTrainHook', preset='etpp', augment_at='full'))
-    resolved = hook.resolve([pipeline], recipe_epochs=100)
+    resolved = attach_curriculum([pipeline], 100, hook.options)
     # no RandAugment in MoCo: the magnitude schedule is off, not an error
     assert resolved.dropped == ['RandAugment']
     multiview = pipeline.transforms[0]
@@ -110,7 +111,7 @@ def test_explicit_step_is_respected_and_driven():
     hook = HOOKS.build(
         dict(type='EfficientTrainHook', stages=[
             dict(share=0.5, size=32), dict(share=0.5, size=64)]))
-    resolved = hook.resolve([pipeline], recipe_epochs=10)
+    resolved = attach_curriculum([pipeline], 10, hook.options)
     names = [type(t).__name__ for t in pipeline.transforms]
     assert names.count('FourierCrop') == 1
     assert 'LowFrequencyDownsample' not in names
@@ -140,7 +141,7 @@ def test_dataset_wrappers_are_followed(fmnist_root):
         dict(type='EfficientTrainHook', full_size=28, stages=[
             dict(share=0.5, size=12), dict(share=0.5, size=28)]))
     pipelines = [d.pipeline for d in leaves]
-    resolved = hook.resolve(pipelines, recipe_epochs=4)
+    resolved = attach_curriculum(pipelines, 4, hook.options)
     assert len(resolved.targets) == 3
     for pipeline in pipelines:
         assert [type(t).__name__ for t in iter_transforms(pipeline)] == [
@@ -161,7 +162,7 @@ def test_user_stage_sizes_may_be_rectangular(size):
     hook = HOOKS.build(
         dict(type='EfficientTrainHook', stages=[
             dict(share=0.5, size=size), dict(share=0.5, size=28)]))
-    resolved = hook.resolve([pipeline], recipe_epochs=4)
+    resolved = attach_curriculum([pipeline], 4, hook.options)
     drive(resolved, stage=0)
     image = np.asarray(Image.fromarray(skdata.camera()).resize((28, 28)))
     out = pipeline(dict(img=image.copy()))

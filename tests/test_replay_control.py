@@ -8,7 +8,7 @@ from torch.utils.data import DataLoader
 
 from etpp_mm.data import ReplayLoader, sample_nbytes, to_compact
 from etpp_mm.hooks import ReplayControl
-from etpp_mm.hooks.replay_control import check_replay_cfg
+from etpp_mm.attach.options import check_replay_cfg
 
 SIZES = [(12, 12), (12, 12), (20, 20), (28, 28)]
 

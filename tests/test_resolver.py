@@ -10,12 +10,19 @@ from skimage import data as skdata
 
 from conftest import ROOT
 from etpp_mm.analysis import curriculum_of_config
-from etpp_mm.hooks import CurriculumResolver, EfficientTrainHook
-from etpp_mm.hooks.resolver import train_size
+from etpp_mm.attach import (CurriculumOptions, CurriculumResolver,
+                            attach_curriculum, quiet)
+from etpp_mm.hooks import EfficientTrainHook
+from etpp_mm.attach.resolver import train_size
 from etpp_mm.transforms import (CurriculumStageSync, FourierCrop,
                                 LowFrequencyDownsample, SharedStageIndex)
 
 RECIPE = f'{ROOT}/configs/fashion_mnist/resnet18-w8_etpp-b10_1xb128_fmnist.py'
+
+
+def resolver_of(log=quiet, **options):
+    """The resolver of the hook options ``options``."""
+    return CurriculumResolver(CurriculumOptions(**options), log)
 
 
 def pipeline(*steps):
@@ -34,7 +41,7 @@ def test_plan_and_targets_drive_a_real_pipeline():
         dict(type='RandomResizedCrop', scale=64, backend='pillow'),
         dict(type='RandAugment', policies='timm_increasing', num_policies=2,
              total_level=10, magnitude_level=9))
-    resolver = CurriculumResolver(
+    resolver = resolver_of(
         stages=[dict(share=0.5, size=32,
                      params={'RandAugment': {'magnitude_level': 2}}),
                 dict(share=0.5, size=(48, 64))],
@@ -71,7 +78,7 @@ def test_existing_step_is_kept_and_logged():
     messages = []
     train = pipeline(dict(type='RandomCrop', crop_size=28),
                      dict(type='FourierCrop'))
-    resolver = CurriculumResolver(preset='et', log=messages.append)
+    resolver = resolver_of(preset='et', log=messages.append)
     resolved = resolver.resolve([train], recipe_epochs=4)
     assert sum(isinstance(t, FourierCrop) for t in train.transforms) == 1
     assert messages[0].startswith('using the low-frequency step')
@@ -84,7 +91,7 @@ def test_existing_step_is_kept_and_logged():
                                             ('fourier', FourierCrop),
                                             ('device', FourierCrop)])
 def test_low_frequency_step_of_each_kind(kind, expected):
-    step = CurriculumResolver(low_frequency=kind,
+    step = resolver_of(low_frequency=kind,
                               interpolation='bicubic').low_frequency_step()
     assert type(step) is expected
     out = step(dict(img=image(64)))
@@ -95,12 +102,12 @@ def test_low_frequency_step_of_each_kind(kind, expected):
 
 def test_device_mode_inserts_nothing_and_refuses_a_pipeline_step():
     train = pipeline(dict(type='RandomCrop', crop_size=28))
-    CurriculumResolver(low_frequency='device').resolve([train], 4)
+    resolver_of(low_frequency='device').resolve([train], 4)
     assert [type(t).__name__ for t in train.transforms] == [
         'RandomCrop', 'PackInputs'
     ]
     with pytest.raises(ValueError, match="low_frequency='device'"):
-        CurriculumResolver(low_frequency='device').resolve(
+        resolver_of(low_frequency='device').resolve(
             [pipeline(dict(type='RandomCrop', crop_size=28),
                       dict(type='FourierCrop'))], 4)
 
@@ -116,7 +123,7 @@ def test_device_mode_inserts_nothing_and_refuses_a_pipeline_step():
 ])
 def test_bad_arguments_fail_on_construction(kwargs, words):
     with pytest.raises((TypeError, ValueError)) as info:
-        CurriculumResolver(**kwargs)
+        resolver_of(**kwargs)
     for word in words:
         assert word in str(info.value)
 
@@ -126,10 +133,10 @@ def test_pipeline_problems_fail_in_resolve():
                    params={'RandAugment': {'magnitude_level': 1}}),
               dict(share=0.5, size=28)]
     with pytest.raises(ValueError, match="schedules 'RandAugment'"):
-        CurriculumResolver(stages=stages).resolve(
+        resolver_of(stages=stages).resolve(
             [pipeline(dict(type='RandomCrop', crop_size=28))], 4)
     with pytest.raises(ValueError, match='set EfficientTrainHook.full_size'):
-        CurriculumResolver(preset='et').resolve(
+        resolver_of(preset='et').resolve(
             [pipeline(dict(type='RandomFlip', prob=0.5))], 4)
 
 
@@ -166,9 +173,7 @@ def test_hook_and_config_give_the_resolver_plan():
     assert from_config.plan == expected
     assert isinstance(from_config.resolver, CurriculumResolver)
     hook = EfficientTrainHook(**hook_cfg)
-    from_hook = hook.resolve(
-        [Compose(cfg.train_dataloader.dataset.pipeline)],
-        cfg.train_cfg.max_epochs).plan
+    from_hook = attach_curriculum([Compose(cfg.train_dataloader.dataset.pipeline)], cfg.train_cfg.max_epochs, hook.options).plan
     assert from_hook == expected
 
 
@@ -181,7 +186,7 @@ def test_preset_magnitudes_end_at_the_recipes_own():
     messages = []
     train = pipeline(dict(type='RandomResizedCrop', scale=64),
                      _randaugment(7))
-    resolved = CurriculumResolver(preset='et', log=messages.append).resolve(
+    resolved = resolver_of(preset='et', log=messages.append).resolve(
         [train], recipe_epochs=10)
     levels = [s.stage.params['RandAugment']['magnitude_level']
               for s in resolved.plan.stages]
@@ -192,13 +197,13 @@ def test_preset_magnitudes_end_at_the_recipes_own():
     (_, values), = [t for t in resolved.targets[0][1] if t[0] is randaug]
     assert [v['magnitude_level'] for v in values] == levels
     # the papers' absolute schedule
-    paper = CurriculumResolver(preset='et', magnitude='paper').resolve(
+    paper = resolver_of(preset='et', magnitude='paper').resolve(
         [pipeline(dict(type='RandomResizedCrop', scale=64),
                   _randaugment(7))], recipe_epochs=10)
     assert [s.stage.params['RandAugment']['magnitude_level']
             for s in paper.plan.stages] == [1, 3, 5, 7, 9]
     with pytest.raises(ValueError, match=r"magnitude='papers'.*'paper'"):
-        CurriculumResolver(magnitude='papers')
+        resolver_of(magnitude='papers')
 
 
 @pytest.mark.parametrize('name, last', [

@@ -13,8 +13,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from conftest import ROOT
+from etpp_bench.cache import ResultCache, cache_key
+from etpp_mm.attach import attach_curriculum
 from etpp_mm.analysis import curriculum_of_config
-from etpp_mm.bench.cache import ResultCache, cache_key
 from etpp_mm.curriculum import (SearchSpace, check_budget, check_magnitudes,
                                 check_proxy, format_snippet, greedy_search,
                                 max_runs, search_space, split_indices)
@@ -249,7 +250,7 @@ def test_snippet_with_magnitudes_drives_randaugment():
             magnitude_level=9),
         dict(type='PackInputs')
     ])
-    plan = hook.resolve([pipeline], recipe_epochs=3).plan
+    plan = attach_curriculum([pipeline], 3, hook.options).plan
     assert [s.stage.params for s in plan.stages] == [
         {'RandAugment': {'magnitude_level': 1}},
         {'RandAugment': {'magnitude_level': 9}},

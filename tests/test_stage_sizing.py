@@ -14,12 +14,17 @@ from PIL import Image
 from skimage import data as skdata
 
 from conftest import ROOT, load_probe
-from etpp_mm.hooks.resolver import CurriculumResolver
+from etpp_mm.attach import CurriculumOptions, CurriculumResolver, quiet
 from etpp_mm.transforms import CurriculumStageSync, SharedStageIndex
 from test_pipeline_control import real_pipeline
 
 PHOTOS = ('astronaut', 'coffee', 'chelsea', 'rocket', 'hubble_deep_field')
 TWO_STAGES = [dict(share=0.5, size=96), dict(share=0.5, size=224)]
+
+
+def resolver_of(log=quiet, **options):
+    """The resolver of the hook options ``options``."""
+    return CurriculumResolver(CurriculumOptions(**options), log)
 
 
 def photo(name):
@@ -37,7 +42,7 @@ def resolve(steps, augment_at, stages=TWO_STAGES, **kwargs):
     init_default_scope('mmpretrain')
     pipeline = steps if isinstance(steps, Compose) else Compose(steps)
     messages = []
-    resolver = CurriculumResolver(
+    resolver = resolver_of(
         stages=stages, augment_at=augment_at, log=messages.append, **kwargs)
     return pipeline, resolver.resolve([pipeline], 10), messages
 

@@ -4,7 +4,7 @@ import sys
 from conftest import ROOT, run_tool
 from mmengine.config import Config
 
-from etpp_mm.bench.step_time import TrainStep, scaled_pairs
+from etpp_bench.step_time import TrainStep, scaled_pairs
 
 
 def test_train_step_updates_the_model_at_every_size_and_batch():

@@ -44,16 +44,23 @@ import sys
 import etpp_mm  # first: it hides known third-party warnings
 from etpp_mm.analysis import curriculum_of_config
 from etpp_mm.analysis.cli import load_config, parse_cfg_options
-from etpp_mm.bench.campaign import Campaign, Printer, run_environment
-from etpp_mm.bench.compare import TRAIN_DIR, train_runs, write_outputs
-from etpp_mm.bench.knn import (add_knn_arguments, check_knn_recipe,
-                               knn_settings, score_metric)
-from etpp_mm.bench.machine import machine_info
-from etpp_mm.bench.recipe import Recipe
-from etpp_mm.bench.runs import OUTPUT_FILE, plain_number, train_in_process
-from etpp_mm.bench.variants import (check_benchmark_input, labelled_variants,
-                                    make_variants)
 from mmpretrain.registry import HOOKS
+
+# etpp_bench, the benchmark harness, is not installed with etpp_mm: it is
+# imported from the checkout this tool belongs to
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from etpp_bench.campaign import (Campaign, Printer,  # noqa: E402
+                                 run_environment)
+from etpp_bench.compare import (TRAIN_DIR, train_runs,  # noqa: E402
+                                write_outputs)
+from etpp_bench.knn import (add_knn_arguments, check_knn_recipe,  # noqa: E402
+                            knn_settings, score_metric)
+from etpp_bench.machine import machine_info  # noqa: E402
+from etpp_bench.recipe import Recipe  # noqa: E402
+from etpp_bench.runs import (OUTPUT_FILE, plain_number,  # noqa: E402
+                             train_in_process)
+from etpp_bench.variants import (check_benchmark_input,  # noqa: E402
+                                 labelled_variants, make_variants)
 
 TRAIN_SCRIPT = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 CACHE_FILE = 'benchmark_cache.json'

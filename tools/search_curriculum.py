@@ -40,17 +40,22 @@ import os.path as osp
 import sys
 
 from etpp_mm.analysis.cli import add_cfg_options, load_config
-from etpp_mm.bench.campaign import Campaign, Printer
-from etpp_mm.bench.proxy import (ProxySearch, check_schedules,
-                                 describe_search, print_summary,
-                                 progress_printer, proxy_evaluator,
-                                 proxy_settings, write_result)
-from etpp_mm.bench.recipe import Recipe
-from etpp_mm.bench.runs import output_tail, plain_number, train_in_process
 from etpp_mm.curriculum import (PRESET_BASE_SIZE, check_budget,
                                 check_magnitudes, check_proxy, greedy_search,
                                 scale_size, search_space, split_indices)
-from etpp_mm.hooks.resolver import train_size
+from etpp_mm.attach.resolver import train_size
+
+# etpp_bench, the benchmark harness, is not installed with etpp_mm: it is
+# imported from the checkout this tool belongs to
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from etpp_bench.campaign import Campaign, Printer  # noqa: E402
+from etpp_bench.proxy import (ProxySearch, check_schedules,  # noqa: E402
+                              describe_search, print_summary,
+                              progress_printer, proxy_evaluator,
+                              proxy_settings, write_result)
+from etpp_bench.recipe import Recipe  # noqa: E402
+from etpp_bench.runs import (output_tail, plain_number,  # noqa: E402
+                             train_in_process)
 
 TRAIN_SCRIPT = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 # Candidate sizes when --sizes is not given: these sizes of a 224-px recipe,

@@ -4,8 +4,10 @@
 #   bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [args...]
 # GPUS (all tasks, default 8), GPUS_PER_NODE (default 8), CPUS_PER_TASK
 # (default 5) and SRUN_ARGS (extra srun options) come from the environment;
-# e.g. the 4096-image MAE recipe on 4 nodes of 8 GPUs:
-#   GPUS=32 bash tools/slurm_train.sh PART mae CONFIG work_dirs/mae
+# e.g. the MAE recipe (8 GPUs x 512 = 4096 images a step) on 4 nodes of
+# 8 GPUs, 128 images per GPU keeping its 4096:
+#   GPUS=32 bash tools/slurm_train.sh PART mae CONFIG work_dirs/mae \
+#       --cfg-options train_dataloader.batch_size=128
 set -euo pipefail
 set -x
 

@@ -13,7 +13,8 @@ from mmpretrain.registry import DATASETS
 from etpp_mm.curriculum import (CurriculumPlan, advance_schedulers,
                                 stage_batch_scales, stage_lr_factors)
 from etpp_mm.hooks import EfficientTrainHook, RecipeSchedules
-from etpp_mm.hooks.resolver import CurriculumResolver
+from etpp_mm.attach import (CurriculumOptions, CurriculumResolver,
+                            attach_curriculum)
 
 
 @dataclass
@@ -159,7 +160,7 @@ def curriculum_of_config(cfg: Config,
                          iters_per_epoch: Optional[int] = None
                          ) -> ConfigCurriculum:
     """Resolve the EfficientTrainHook of ``cfg`` into its plan, with
-    :class:`~etpp_mm.hooks.resolver.CurriculumResolver` (the hook's other
+    :func:`~etpp_mm.attach.attach_curriculum`, as the hook does (its other
     arguments, such as ``replay``, play no part in the plan).
 
     Args:
@@ -174,11 +175,12 @@ def curriculum_of_config(cfg: Config,
     """
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     hook_cfg = _our_hook_cfg(cfg)
-    resolver = CurriculumResolver.from_hook_cfg(hook_cfg)
+    options = CurriculumOptions.from_hook_cfg(hook_cfg)
     dataset_cfg = dataset_cfg_with_pipeline(cfg.train_dataloader.dataset)
     pipeline = Compose(copy.deepcopy(dataset_cfg['pipeline']))
     recipe_epochs = cfg.train_cfg.max_epochs
-    plan = resolver.resolve([pipeline], recipe_epochs).plan
+    attached = attach_curriculum([pipeline], recipe_epochs, options)
+    plan = attached.plan
     if iters_per_epoch is None:
         try:
             iters_per_epoch = iters_per_epoch_of(cfg)
@@ -202,5 +204,6 @@ def curriculum_of_config(cfg: Config,
         scales, optimizer if isinstance(optimizer, str) else
         optimizer.__name__, hook_cfg.get('lr_scaling', 'auto'))
     lr_starts = [lr * f for lr, f in zip(lr_starts, factors)]  # as trained
-    return ConfigCurriculum(plan, iters_per_epoch, lr_starts, resolver,
+    return ConfigCurriculum(plan, iters_per_epoch, lr_starts,
+                            attached.resolver,
                             scales)

@@ -2,7 +2,7 @@
 
 Pure Python: nothing here knows MMEngine or the command line.
 ``tools/search_curriculum.py`` trains the proxies (and caches their results
-with :mod:`etpp_mm.bench.cache`); this module decides which schedules to
+with :mod:`etpp_bench.cache`); this module decides which schedules to
 train. Errors name the value and its argument; a caller that takes the
 arguments under other names (command-line options) passes ``names``, a
 mapping from the argument to the name the user knows.

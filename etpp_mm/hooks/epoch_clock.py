@@ -2,14 +2,16 @@
 
 In ``'et'`` mode the stages split the recipe's own epochs and its schedules
 run as in the recipe, so the position is the epoch; this clock only says
-each epoch's stage, the compute spent and the time left. Same interface as
-:class:`~.sample_clock.SampleClock`, which every ``'etpp'`` run uses.
+each epoch's stage, the compute spent and the time left. A
+:class:`~.clock.Clock`, like :class:`~.sample_clock.SampleClock`, which
+every ``'etpp'`` run uses.
 """
 import time
 from typing import Any, Callable, List, Optional, Tuple
 
+from etpp_mm.attach import quiet
 from etpp_mm.curriculum import CurriculumPlan, RunEta, describe_stage
-from .resolver import quiet
+from etpp_mm.transforms import SharedStageIndex
 
 
 class EpochClock:
@@ -37,6 +39,13 @@ class EpochClock:
         self.epoch = 0
         self.batches_per_epoch = 1
         self.eta: Optional[RunEta] = None
+        # the epoch's stage, seen by (persistent) loader workers
+        self.stage_index = SharedStageIndex(0)
+
+    def install(self, loader: Any, param_schedulers: Any,
+                align_to_epochs: bool) -> Any:
+        """The recipe's loader and schedulers as they are."""
+        return loader
 
     def start(self, runner: Any, loaded: Optional[dict] = None) -> None:
         """Size the ETA from the loader; the position is the epoch, so a

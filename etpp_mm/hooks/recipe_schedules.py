@@ -14,7 +14,7 @@ from etpp_mm.curriculum import (CurriculumPlan, advance_schedulers,
                                 check_warmup, official_warmup_fraction,
                                 recipe_step_of, recipe_warmup_steps,
                                 warp_warmup)
-from .resolver import quiet
+from etpp_mm.attach import quiet
 
 
 class _ComputeClockedScheduler(_ParamScheduler):

@@ -11,46 +11,10 @@ from typing import Any, Callable, List, Optional, Sequence, Union
 
 from etpp_mm.data import (AUTO, ReplayLoader, replay_buffer_bytes,
                           replay_factors, sample_nbytes, to_compact)
-from .resolver import quiet
+from etpp_mm.attach import quiet
+from etpp_mm.attach.options import check_replay_cfg
 
 KEY = 'EfficientTrainHook.replay'
-KEYS = ('factors', 'buffer_samples', 'max_memory_fraction', 'max_factor',
-        'auto_iters')
-
-
-def check_replay_cfg(replay: Any) -> None:
-    """Raise a clear error unless ``replay`` is a valid ``replay`` dict
-    (the factors themselves are checked against the plan's stages).
-
-    Example:
-        >>> check_replay_cfg(dict(factors=2, buffer_samples=64))
-        >>> check_replay_cfg(dict(factors=2))
-        Traceback (most recent call last):
-        ...
-        ValueError: EfficientTrainHook.replay.buffer_samples must be a \
-positive int (samples kept per process), got None
-    """
-    if not isinstance(replay, dict):
-        raise TypeError(f'{KEY} must be a dict(factors=..., '
-                        f'buffer_samples=...), got {replay!r}')
-    unknown = set(replay) - set(KEYS)
-    if unknown:
-        raise ValueError(f'{KEY} has unknown keys {sorted(unknown)}: use '
-                         f'{", ".join(KEYS)}')
-    samples = replay.get('buffer_samples')
-    if isinstance(samples, bool) or not isinstance(samples,
-                                                   int) or samples < 1:
-        raise ValueError(f'{KEY}.buffer_samples must be a positive int '
-                         f'(samples kept per process), got {samples!r}')
-    fraction = replay.get('max_memory_fraction', 0.5)
-    if not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
-        raise ValueError(f'{KEY}.max_memory_fraction must be in (0, 1], '
-                         f'got {fraction!r}')
-    for name, default in (('max_factor', 4), ('auto_iters', 8)):
-        value = replay.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f'{KEY}.{name} must be a positive int, got '
-                             f'{value!r}')
 
 
 class ReplayControl:

@@ -13,12 +13,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from mmengine.optim import OptimWrapperDict
 
 from etpp_mm.curriculum import (CurriculumPlan, RunEta, SampleSchedule,
-                                check_batch_scale, lr_rule_for,
                                 stage_batch_scales, stage_lr_factors,
                                 stage_settings)
+from etpp_mm.attach import quiet
 from etpp_mm.data import StageHolder, stage_loader
 from .recipe_schedules import RecipeSchedules
-from .resolver import quiet
 
 
 def _wrappers(optim_wrapper: Any) -> List[Any]:
@@ -44,7 +43,8 @@ def accumulative_counts(optim_wrapper: Any) -> int:
 
 
 class SampleClock:
-    """Stage, batch, LR and compute of every iteration of an ET++ run:
+    """Stage, batch, LR and compute of every iteration of an ET++ run (a
+    :class:`~.clock.Clock`):
     the ``batch_scale``, ``lr_scaling`` and ``warmup`` arguments of
     ``EfficientTrainHook``.
 
@@ -105,7 +105,7 @@ class SampleClock:
         self.warmup = warmup
         self.preset = preset
         self.log = log
-        self.holder = StageHolder(0)
+        self.stage_index = StageHolder(0)  # set per sample, per process
         self.done = 0.0  # equivalent full-size epochs
         self.batches: List[Tuple[int, int]] = []
         self.schedules: Optional[RecipeSchedules] = None
@@ -113,21 +113,11 @@ class SampleClock:
         self._groups: List = []
         self._applied: List[float] = []
 
-    @staticmethod
-    def check_arguments(batch_scale: Any, lr_scaling: str) -> None:
-        """Structure errors of ``batch_scale`` and ``lr_scaling`` before
-        the plan is known."""
-        if batch_scale is not None:
-            check_batch_scale(batch_scale)
-        lr_rule_for('SGD', lr_scaling)
-
-    def install(self, loop: Any, param_schedulers: Any,
-                align_to_epochs: bool) -> StageHolder:
-        """Move the recipe's ``param_schedulers`` onto compute and rebuild
-        the train loader around a stage batch sampler (before any wrapper,
-        e.g. replay, wraps it); returns the stage holder the pipelines must
-        read."""
-        loader = loop.dataloader
+    def install(self, loader: Any, param_schedulers: Any,
+                align_to_epochs: bool) -> Any:
+        """Move the recipe's ``param_schedulers`` onto compute and return
+        the train loader rebuilt around a stage batch sampler (to be
+        wrapped by replay, if any, after this)."""
         plan = self.plan
         # the recipe's own iterations per epoch, before the loader swap
         self.schedules = RecipeSchedules(plan, len(loader), self.warmup,
@@ -140,9 +130,9 @@ class SampleClock:
         self.samples = len(loader.sampler)
         self.batch = loader.batch_size
         self.drop_last = loader.drop_last
-        loop.dataloader = stage_loader(loader, self.holder)
-        self.sampler = loop.dataloader.batch_sampler
-        return self.holder
+        loader = stage_loader(loader, self.stage_index)
+        self.sampler = loader.batch_sampler
+        return loader
 
     def start(self, runner: Any, loaded: Optional[dict] = None) -> None:
         """Take up the saved position (if resumed), set the loop's length,

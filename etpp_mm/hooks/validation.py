@@ -18,10 +18,11 @@ from typing import Any, Callable, List, Optional
 
 from etpp_mm.curriculum import CurriculumPlan
 from etpp_mm.transforms import CurriculumStageSync, LowFrequencyTransform
-from .pipeline import find_transforms, insertion_points, leaf_datasets
-from .resolver import quiet
+from etpp_mm.attach.pipeline import (find_transforms, insertion_points,
+                                     leaf_datasets)
+from etpp_mm.attach import quiet
+from etpp_mm.attach.options import VALIDATION_MODES
 
-VALIDATION_MODES = ('full_size', 'stage_size', 'full_size_only')
 KEY = 'EfficientTrainHook.validation'
 # 'val/' sends it to the validation log line and every log backend.
 VAL_SIZE_SCALAR = 'val/curriculum/val_size'

@@ -15,15 +15,21 @@ loader worker runs::
 import argparse
 import json
 import os.path as osp
+import sys
 
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import etpp_mm  # noqa: F401  registers the transforms
 from etpp_mm.analysis.cli import logs_to_stderr
-from etpp_mm.analysis.loader_bench import compare_orders, make_jpeg_folder
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# etpp_bench, the benchmark harness, is not installed with etpp_mm: it is
+# imported from the checkout this tool belongs to
+sys.path.insert(0, ROOT)
+from etpp_bench.loader_bench import (compare_orders,  # noqa: E402
+                                     make_jpeg_folder)
+
 RECIPES = {
     'swin-t': 'configs/imagenet/swin-tiny_etpp-b200_16xb64_in1k.py',
     'resnet50-a2': 'configs/imagenet/resnet50_etpp-b200_8xb256-rsb-a2_in1k.py',

@@ -20,11 +20,12 @@ Example:
         --rn50-batch 128 --rn50-repeats 5
 """
 import argparse
+import functools
 import os
+import os.path as osp
 import platform
-import statistics
-import time
-from typing import Callable, Dict, List, Sequence
+import sys
+from typing import Callable, Sequence
 
 import mmcv
 import numpy as np
@@ -32,6 +33,12 @@ import torch
 from PIL import Image
 
 from etpp_mm.ops import fourier_crop, low_frequency_downsample
+
+# etpp_bench, the benchmark harness, is not installed with etpp_mm: it is
+# imported from the checkout this tool belongs to
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from etpp_bench.timing import interleaved_timings  # noqa: E402
 
 PER_IMAGE_METHODS = ('exact crop (numpy)', 'Lanczos (pillow)',
                      'plain resize (cv2 bilinear)')
@@ -103,22 +110,6 @@ def psnr(img: np.ndarray, ref: np.ndarray) -> float:
     return float(10 * np.log10(255.0**2 / np.mean(err**2)))
 
 
-def interleaved_medians(funcs: Dict[str, Callable[[], object]], repeats: int,
-                        number: int) -> Dict[str, float]:
-    """Median seconds per call of each function, timed in turn in every
-    repeat so that slow phases of a noisy machine hit all of them."""
-    for func in funcs.values():
-        func()  # warm-up: FFT plans, imports, caches
-    times: Dict[str, List[float]] = {name: [] for name in funcs}
-    for _ in range(repeats):
-        for name, func in funcs.items():
-            start = time.perf_counter()
-            for _ in range(number):
-                func()
-            times[name].append((time.perf_counter() - start) / number)
-    return {name: statistics.median(ts) for name, ts in times.items()}
-
-
 def per_image_methods(img: np.ndarray, size: int):
     return {
         PER_IMAGE_METHODS[0]:
@@ -136,16 +127,27 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_batched_crop(batch: torch.Tensor, size: int, repeats: int) -> float:
-    fourier_crop(batch, size)
-    times = []
-    for _ in range(repeats):
-        synchronize(batch.device)
-        start = time.perf_counter()
-        fourier_crop(batch, size)
-        synchronize(batch.device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def synced(func: Callable[[], object],
+           device: torch.device) -> Callable[[], None]:
+    """``func`` returning only once the device has done its work, so that
+    a call's time is the work's and not the queueing's."""
+
+    def call():
+        func()
+        synchronize(device)
+
+    return call
+
+
+def time_batched_crops(batch: torch.Tensor, sizes: Sequence[int],
+                       repeats: int) -> dict:
+    """Median seconds of the batched crop to each size, interleaved."""
+    return interleaved_timings(
+        {
+            size: synced(functools.partial(fourier_crop, batch, size),
+                         batch.device)
+            for size in sizes
+        }, repeats).medians
 
 
 def time_resnet50_step(device: torch.device, batch: int,
@@ -160,15 +162,8 @@ def time_resnet50_step(device: torch.device, batch: int,
         model.zero_grad(set_to_none=True)
         loss_fn(model(inputs), labels).backward()
 
-    step()
-    times = []
-    for _ in range(repeats):
-        synchronize(device)
-        start = time.perf_counter()
-        step()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return interleaved_timings({'step': synced(step, device)},
+                               repeats).medians['step']
 
 
 def cpu_model_name() -> str:
@@ -208,8 +203,9 @@ def main(argv=None) -> None:
 
     rows = []
     for size in args.sizes:
-        medians = interleaved_medians(
-            per_image_methods(img, size), args.repeats, args.number)
+        medians = interleaved_timings(
+            per_image_methods(img, size), args.repeats,
+            number=args.number).medians
         exact, lanczos, plain = (medians[m] for m in PER_IMAGE_METHODS)
         reference = fourier_crop(img.astype(np.float64), size)
         scores = [
@@ -231,10 +227,7 @@ def main(argv=None) -> None:
 
     batch = torch.from_numpy(img).permute(2, 0, 1).float()
     batch = batch.expand(args.batch, -1, -1, -1).contiguous().to(device)
-    crop_times = {
-        size: time_batched_crop(batch, size, args.batch_repeats)
-        for size in args.sizes
-    }
+    crop_times = time_batched_crops(batch, args.sizes, args.batch_repeats)
     rn50 = None
     if not args.skip_rn50:
         rn50_batch = args.rn50_batch or (args.batch

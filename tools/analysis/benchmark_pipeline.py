@@ -22,7 +22,7 @@ Example::
 import argparse
 import json
 import os.path as osp
-import time
+import sys
 
 import torch
 from mmengine.runner import Runner
@@ -32,6 +32,12 @@ from etpp_mm.analysis.cli import (add_cfg_options, load_config,
                                   logs_to_stderr)
 from etpp_mm.data import ReplayLoader, balancing_replay_factor
 from etpp_mm.hooks import EfficientTrainHook, SampleClock
+
+# etpp_bench, the benchmark harness, is not installed with etpp_mm: it is
+# imported from the checkout this tool belongs to
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from etpp_bench.timing import interleaved_timings  # noqa: E402
 
 
 def parse_args():
@@ -84,8 +90,8 @@ def build(args):
         raise SystemExit(f'{args.config} has no EfficientTrainHook in '
                          'custom_hooks')
     hook = hooks[0]
-    hook.replay = None  # measured separately below
-    hook.check_model = False
+    # replay is measured separately below
+    hook.options = hook.options.replace(replay=None, check_model=False)
     runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
     loop = runner.train_loop  # builds the train loader
     hook.before_run(runner)
@@ -115,26 +121,29 @@ def enter_stage(hook, loader, stage):
 def time_loader(loader, batches):
     """Seconds per batch of iterating ``loader`` (one warm-up batch)."""
     iterator = iter(loader)
-    batch = next(iterator)
-    start = time.perf_counter()
-    for _ in range(batches):
+    last = []
+
+    def fetch():
+        nonlocal iterator
         try:
             batch = next(iterator)
         except StopIteration:
             iterator = iter(loader)
             batch = next(iterator)
-    return (time.perf_counter() - start) / batches, batch
+        last[:] = [batch]
+
+    timings = interleaved_timings({'load': fetch}, 1, number=batches)
+    return timings.medians['load'], last[0]
 
 
 def time_steps(runner, batch, steps):
     """Seconds per ``train_step`` on one batch (one warm-up step)."""
     model = runner.model
     model.train()
-    model.train_step(batch, runner.optim_wrapper)
-    start = time.perf_counter()
-    for _ in range(steps):
-        model.train_step(batch, runner.optim_wrapper)
-    return (time.perf_counter() - start) / steps
+    return interleaved_timings(
+        {'step': lambda: model.train_step(batch, runner.optim_wrapper)},
+        1,
+        number=steps).medians['step']
 
 
 def batch_images(batch):
@@ -145,12 +154,11 @@ def batch_images(batch):
         len(inputs[0])
 
 
-def time_training(runner, loader, batches):
-    """Images/s of loading + stepping ``batches`` batches from ``loader``."""
+def train_batches(runner, loader, batches):
+    """Load and train ``batches`` batches from ``loader``; their images."""
     model = runner.model
     model.train()
     images, done = 0, 0
-    start = time.perf_counter()
     while done < batches:
         for batch in loader:
             model.train_step(batch, runner.optim_wrapper)
@@ -158,7 +166,7 @@ def time_training(runner, loader, batches):
             done += 1
             if done == batches:
                 break
-    return images / (time.perf_counter() - start)
+    return images
 
 
 def compare_replay(runner, hook, loop, stage, factor, args):
@@ -167,14 +175,25 @@ def compare_replay(runner, hook, loop, stage, factor, args):
     probe = next(iter(raw))
     buffer_samples = args.buffer_samples or 8 * batch_images(probe)
     replay = ReplayLoader(raw, capacity=buffer_samples, seed=0)
-    rates = {1: [], factor: []}
-    # warm-up, then alternate so drift on a noisy machine hits both
-    replay.factor = factor
-    time_training(runner, replay, 2)
-    for _ in range(args.rounds):
-        for r in (1, factor):
+    images = {1: [], factor: []}
+
+    def train_with(r):
+
+        def train():
             replay.factor = r
-            rates[r].append(time_training(runner, replay, args.batches))
+            images[r].append(train_batches(runner, replay, args.batches))
+
+        return train
+
+    # a short warm-up, then rounds, so drift on a noisy machine hits both
+    replay.factor = factor
+    train_batches(runner, replay, 2)
+    seconds = interleaved_timings(
+        {r: train_with(r) for r in images}, args.rounds, warmup=0).samples
+    rates = {
+        r: [n / s for n, s in zip(images[r], seconds[r])]
+        for r in images
+    }
     return {
         'stage': stage + 1,
         'size': list(hook.plan.stages[stage].size),

@@ -17,14 +17,21 @@ Example::
 """
 import argparse
 import os
+import os.path as osp
 import sys
 
 import torch
 
 from etpp_mm.analysis.cli import (add_cfg_options, load_config,
                                   logs_to_stderr, positive_int)
-from etpp_mm.bench.step_time import (TrainStep, format_step_table,
-                                     scaled_pairs, time_steps)
+
+# etpp_bench, the benchmark harness, is not installed with etpp_mm: it is
+# imported from the checkout this tool belongs to
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from etpp_bench.step_time import (TrainStep,  # noqa: E402
+                                  format_step_table, scaled_pairs,
+                                  time_steps)
 
 
 def parse_args(argv=None):

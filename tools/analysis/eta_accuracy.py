@@ -6,8 +6,15 @@ Example::
         work_dirs/benchmark_fmnist20k_stage/runs/stage-b10_s0_*/train_output.log
 """
 import argparse
+import os.path as osp
+import sys
 
-from etpp_mm.bench.eta_check import eta_points, first_with_all_sizes
+# etpp_bench, the benchmark harness, is not installed with etpp_mm: it is
+# imported from the checkout this tool belongs to
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from etpp_bench.eta_check import (eta_points,  # noqa: E402
+                                  first_with_all_sizes)
 
 
 def main(argv=None):

@@ -11,8 +11,9 @@ Example::
         tools/analysis/time_lanczos.py --images 2000 --rounds 5
 """
 import argparse
+import functools
 import os.path as osp
-import time
+import sys
 
 import mmcv
 import numpy as np
@@ -22,6 +23,10 @@ from etpp_mm.ops import lanczos_resize, low_frequency_downsample
 from etpp_mm.transforms import LowFrequencyDownsample
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# etpp_bench, the benchmark harness, is not installed with etpp_mm: it is
+# imported from the checkout this tool belongs to
+sys.path.insert(0, ROOT)
+from etpp_bench.timing import interleaved_timings  # noqa: E402
 
 
 def photo_224() -> np.ndarray:
@@ -32,11 +37,21 @@ def photo_224() -> np.ndarray:
             (224, 224), Image.Resampling.BICUBIC))
 
 
-def per_image_us(fn, imgs, size) -> float:
-    start = time.perf_counter()
+def resize_all(fn, imgs, size) -> None:
     for img in imgs:
         fn(img, size)
-    return (time.perf_counter() - start) / len(imgs) * 1e6
+
+
+def per_image_us(paths, imgs, size, rounds) -> dict:
+    """Median microseconds per image of each path, in interleaved rounds."""
+    medians = interleaved_timings(
+        {
+            key: functools.partial(resize_all, fn, imgs, size)
+            for key, fn in paths.items()
+        },
+        rounds,
+        warmup=0).medians
+    return {key: sec / len(imgs) * 1e6 for key, sec in medians.items()}
 
 
 def pil_path(img, size):
@@ -55,18 +70,14 @@ def run(cases, rounds):
     for name, imgs, size in cases:
         for img in imgs[:4]:  # same result, and caches warm
             assert (pil_path(img, size) == lanczos_resize(img, size)).all()
-        times = {k: [] for k in paths}
-        for _ in range(rounds):
-            for key, fn in paths.items():
-                times[key].append(per_image_us(fn, imgs, size))
-        pil, mat, op = (float(np.median(times[k])) for k in paths)
+        times = per_image_us(paths, imgs, size, rounds)
+        pil, mat, op = (times[k] for k in paths)
         print(f'{name:<24} pil {pil:7.1f} us  matrix {mat:7.1f} us  '
               f'pil/matrix {pil / mat:4.1f}x  low_frequency_downsample '
               f'{op:7.1f} us')
     _, imgs, _ = cases[0]
     full = imgs[0].shape[:2]
-    us = np.median(
-        [per_image_us(pass_through, imgs, full) for _ in range(rounds)])
+    us = per_image_us({'pass': pass_through}, imgs, full, rounds)['pass']
     print(f'LowFrequencyDownsample at full size (pass-through): {us:.1f} us')
 
 

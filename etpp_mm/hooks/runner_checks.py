@@ -1,9 +1,10 @@
-"""Checks of ``EfficientTrainHook``'s arguments and of the runner around it.
+"""Checks of the runner around ``EfficientTrainHook`` (its options are
+checked by :class:`~etpp_mm.attach.CurriculumOptions`).
 
 Each error names the config key, the value and what to change, and is
-raised before the first iteration: argument types when the hook is built,
-the recipe's train loop when the runner that builds the hook is known, a
-second curriculum hook and a changed plan on resume before training.
+raised before the first iteration: the recipe's train loop when the runner
+that builds the hook is known, a second curriculum hook and a changed plan
+on resume before training.
 """
 import inspect
 from typing import Any, Optional
@@ -11,61 +12,6 @@ from typing import Any, Optional
 from etpp_mm.curriculum.checks import plan_differences
 
 KEY = 'EfficientTrainHook'
-
-_NUMBER = (int, float)
-# argument -> (accepted types, what to write); None is accepted where the
-# hook's default is None.
-_TYPES = {
-    'preset': ((str, ), 'a preset name such as \'etpp\''),
-    'stages': ((list, tuple), 'a list of dict(share=..., size=...)'),
-    'mode': ((str, ), "'etpp' or 'et'"),
-    'budget': (_NUMBER, 'a number of equivalent epochs'),
-    'full_size': ((int, list, tuple), 'an int or (h, w)'),
-    'size_divisor': ((int, ), 'a positive int'),
-    'low_frequency': ((str, ), "'downsample', 'fourier' or 'device'"),
-    'interpolation': ((str, ), "an interpolation name such as 'lanczos'"),
-    'drop_path_reference_budget': (_NUMBER, 'a number of equivalent epochs'),
-    'replay': ((dict, ), 'dict(factors=..., buffer_samples=...)'),
-    'check_model': ((bool, ), 'True or False'),
-    'adapt_model': ((bool, ), 'True or False'),
-    'allow_budget_above_recipe': ((bool, ), 'True or False'),
-    'augment_at': ((str, ), "'auto', 'full' or 'stage'"),
-    'magnitude': ((str, ), "'recipe' or 'paper'"),
-    'validation': ((str, ), "'full_size', 'stage_size' or 'full_size_only'"),
-    'batch_scale': ((int, list, tuple, dict, str),
-                    "an int, one per stage, {size: multiple} or 'auto'"),
-    'lr_scaling': ((str, ), "'auto', 'linear', 'sqrt' or 'none'"),
-    'warmup': ((str, ), "'recipe' or 'official'"),
-    'collate': ((str, ), "'auto', 'stack' or 'recipe'"),
-}
-_NOT_NONE = ('size_divisor', 'low_frequency', 'interpolation', 'check_model',
-             'adapt_model', 'allow_budget_above_recipe', 'augment_at',
-             'magnitude', 'validation', 'lr_scaling', 'collate', 'warmup')
-
-
-def check_argument_types(arguments: dict) -> None:
-    """Raise ``TypeError`` naming ``EfficientTrainHook.<name>`` and the value
-    for an argument of the wrong type (a string for a flag, a bool for a
-    number...). ``arguments``: the hook's ``locals()`` (``self`` ignored).
-
-    Example:
-        >>> check_argument_types(dict(check_model=True, budget=10))
-        >>> check_argument_types(dict(check_model='no'))
-        Traceback (most recent call last):
-        ...
-        TypeError: EfficientTrainHook.check_model must be True or False, \
-got 'no' (str)
-    """
-    for name, value in arguments.items():
-        if name not in _TYPES:
-            continue
-        types, expected = _TYPES[name]
-        if value is None and name not in _NOT_NONE:
-            continue
-        is_bool = isinstance(value, bool)
-        if not isinstance(value, types) or (is_bool and bool not in types):
-            raise TypeError(f'{KEY}.{name} must be {expected}, got '
-                            f'{value!r} ({type(value).__name__})')
 
 
 def building_runner() -> Optional[Any]:

@@ -8,9 +8,9 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from etpp_bench.cache import cache_key
+from etpp_bench.runs import plain_number
 from etpp_mm.analysis.cli import parse_cfg_options
-from etpp_mm.bench.cache import cache_key
-from etpp_mm.bench.runs import plain_number
 from etpp_mm.curriculum import PRESETS, check_budget, preset_stages
 
 BASELINE = 'baseline'

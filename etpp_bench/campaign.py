@@ -8,7 +8,7 @@ import statistics
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from etpp_mm.bench.cache import ResultCache
+from etpp_bench.cache import ResultCache
 
 
 class Printer:
@@ -138,8 +138,8 @@ def eta_seconds(pending: Sequence[Any], results: Sequence[Any],
             speed-ups of finished runs.
 
     Example:
-        >>> from etpp_mm.bench.summary import RunResult
-        >>> from etpp_mm.bench.variants import Variant
+        >>> from etpp_bench.summary import RunResult
+        >>> from etpp_bench.variants import Variant
         >>> base = Variant('baseline')
         >>> b10 = Variant('etpp b10', 10, 'etpp', theoretical_speedup=1.5)
         >>> done = [RunResult('baseline', 0, 300, 92.0)]

@@ -44,7 +44,7 @@ class GuardedPipeline:
         >>> guard(dict(sample_idx=7, img_path='a.jpg'))
         Traceback (most recent call last):
         ...
-        etpp_mm.hooks.data_guard.SampleError: the train pipeline fails on \
+        etpp_mm.attach.data_guard.SampleError: the train pipeline fails on \
 dataset index 7 (a.jpg): KeyError: 'missing'. Fix or remove that file, or \
 the transform named in the traceback
     """

@@ -3,7 +3,7 @@ variant."""
 import os
 from typing import Sequence
 
-from etpp_mm.bench.summary import VariantSummary
+from etpp_bench.summary import VariantSummary
 
 
 def plot_runs(summaries: Sequence[VariantSummary],

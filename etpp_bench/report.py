@@ -11,10 +11,10 @@ import mmpretrain
 import torch
 
 import etpp_mm
-from etpp_mm.bench.runs import plain_number
-from etpp_mm.bench.summary import (RunResult, SizeTiming, TargetCheck,
-                                   VariantSummary, format_number)
-from etpp_mm.bench.variants import Variant
+from etpp_bench.runs import plain_number
+from etpp_bench.summary import (RunResult, SizeTiming, TargetCheck,
+                                VariantSummary, format_number)
+from etpp_bench.variants import Variant
 
 
 def format_duration(seconds: Optional[float]) -> str:
@@ -74,8 +74,8 @@ def format_results_table(summaries: Sequence[VariantSummary],
     """The Markdown table of the variants, one row each.
 
     Example:
-        >>> from etpp_mm.bench.variants import make_variants
-        >>> from etpp_mm.bench.summary import summarize
+        >>> from etpp_bench.variants import make_variants
+        >>> from etpp_bench.summary import summarize
         >>> variants = make_variants([10], 'etpp')
         >>> results = [RunResult('baseline', 0, 150, 92.5),
         ...            RunResult('etpp b10', 0, 100, 92.3)]
@@ -165,7 +165,7 @@ def format_runs_table(order: Sequence[Tuple[int, Variant]],
     """The Markdown table of every run in run order (missing runs say so).
 
     Example:
-        >>> from etpp_mm.bench.variants import make_variants, run_order
+        >>> from etpp_bench.variants import make_variants, run_order
         >>> order = run_order(make_variants([10], 'etpp'), [0])
         >>> print(format_runs_table(order, [RunResult('baseline', 0, 90, 92.5,
         ...                                           'runs/baseline_s0')]))
@@ -218,8 +218,8 @@ def format_report(title: str,
             (default: the metric of the last validation).
 
     Example:
-        >>> from etpp_mm.bench.variants import make_variants, run_order
-        >>> from etpp_mm.bench.summary import check_target, summarize
+        >>> from etpp_bench.variants import make_variants, run_order
+        >>> from etpp_bench.summary import check_target, summarize
         >>> variants = make_variants([10], 'etpp')
         >>> results = [RunResult('baseline', 0, 150, 92.5)]
         >>> summaries = summarize(variants, [0], results)
@@ -289,7 +289,7 @@ def header_lines(args: Any, command: str, recipe: Any,
         command (str): the command line, for the reader to rerun.
         recipe (Recipe): the recipe read.
         variants (sequence of Variant): the sides, planned.
-        machine (dict): :func:`~etpp_mm.bench.machine.machine_info`.
+        machine (dict): :func:`~etpp_bench.machine.machine_info`.
         threads (int): torch threads per run.
         env (dict): the runs' environment.
         entries (sequence of dict): the runs' cache entries.

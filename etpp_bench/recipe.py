@@ -9,9 +9,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import DATASETS
 
+from etpp_bench.runs import config_fingerprint
 from etpp_mm.analysis import iters_per_epoch_of
 from etpp_mm.analysis.plan import dataset_cfg_with_pipeline, find_hook_cfgs
-from etpp_mm.bench.runs import config_fingerprint
 
 
 class Recipe:

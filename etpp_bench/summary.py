@@ -7,8 +7,8 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from etpp_mm.bench.runs import read_scalars
-from etpp_mm.bench.variants import Number, Variant
+from etpp_bench.runs import read_scalars
+from etpp_bench.variants import Number, Variant
 
 # The target a curriculum should meet at 2/3 of the recipe's compute: top-1
 # at most 0.3 points below the baseline's mean, 1.3x faster in wall time.
@@ -120,7 +120,7 @@ def summarize(variants: Sequence[Variant], seeds: Sequence[int],
         list[VariantSummary]: one per variant, in the order of ``variants``.
 
     Example:
-        >>> from etpp_mm.bench.variants import make_variants
+        >>> from etpp_bench.variants import make_variants
         >>> variants = make_variants([10], 'etpp')
         >>> results = [RunResult('baseline', 0, 300, 92.0),
         ...            RunResult('baseline', 1, 100, 92.4),
@@ -192,7 +192,7 @@ def check_target(summaries: Sequence[VariantSummary],
             with runs missing on either side.
 
     Example:
-        >>> from etpp_mm.bench.variants import make_variants
+        >>> from etpp_bench.variants import make_variants
         >>> variants = make_variants([10], 'etpp')
         >>> results = [RunResult('baseline', 0, 150, 92.5),
         ...            RunResult('etpp b10', 0, 100, 92.3)]

@@ -1,4 +1,4 @@
-"""The stage-size search's proxies over a :class:`~etpp_mm.bench.campaign.
+"""The stage-size search's proxies over a :class:`~etpp_bench.campaign.
 Campaign`: the hook each proxy trains with, the checks before training, one
 proxy per schedule, and the search's summary and snippet.
 ``tools/search_curriculum.py`` reads the recipe and drives the search."""
@@ -12,16 +12,16 @@ from typing import (Any, Callable, Dict, Mapping, Optional, Sequence,
 
 from mmengine.config import Config
 
-from etpp_mm.bench.cache import cache_key
-from etpp_mm.bench.campaign import Campaign
-from etpp_mm.bench.recipe import Recipe
-from etpp_mm.bench.runs import plain_number, read_metric
+from etpp_bench.cache import cache_key
+from etpp_bench.campaign import Campaign
+from etpp_bench.recipe import Recipe
+from etpp_bench.runs import plain_number, read_metric
+from etpp_mm.attach import CurriculumOptions, attach_curriculum
+from etpp_mm.attach.pipeline import find_transforms
 from etpp_mm.curriculum import (SearchResult, SearchSpace, build_plan,
                                 format_plan, format_snippet, format_trials,
                                 max_runs, monotone_schedules, schedule_name,
                                 schedule_stages, schedule_with, stage_rows)
-from etpp_mm.hooks import EfficientTrainHook
-from etpp_mm.hooks.pipeline import find_transforms
 
 
 @dataclass
@@ -66,15 +66,11 @@ def check_schedules(search: ProxySearch, space: SearchSpace, budget: float,
                          f"{names['magnitudes']}")
     for size in space.candidates:
         schedule = schedule_with(space, [], size)
-        # 'priority' belongs to the runner, not to the hook.
-        arguments = {
-            k: v
-            for k, v in search.hook_cfg(schedule, budget, magnitudes).items()
-            if k not in ('type', 'priority')
-        }
         try:
-            EfficientTrainHook(**arguments).resolve(
-                [search.recipe.train_pipeline()], search.recipe.epochs)
+            options = CurriculumOptions.from_hook_cfg(
+                search.hook_cfg(schedule, budget, magnitudes))
+            attach_curriculum([search.recipe.train_pipeline()],
+                              search.recipe.epochs, options)
         except (TypeError, ValueError) as err:
             raise ValueError(f'the proxy schedule {schedule_name(schedule)} '
                              f"at {names['budget']} {budget} cannot run: {err}") \

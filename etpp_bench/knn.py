@@ -13,9 +13,9 @@ import os.path as osp
 import re
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
+from etpp_bench.runs import last_val_record
 from etpp_mm.analysis.cli import (load_config, parse_cfg_options,
                                   positive_int)
-from etpp_mm.bench.runs import last_val_record
 from etpp_mm.evaluation import check_knn_datasets, knn_top1_of_checkpoint
 
 KNN_METRIC = 'knn/top1'

@@ -1,4 +1,4 @@
-"""The side-by-side benchmark over a :class:`~etpp_mm.bench.campaign.
+"""The side-by-side benchmark over a :class:`~etpp_bench.campaign.
 Campaign`: every (seed, variant) run in run order, then the report and the
 plot. ``tools/benchmark.py`` reads the recipe and plans the variants."""
 import os
@@ -10,19 +10,18 @@ from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
 
 import torch
 
-from etpp_mm.bench.campaign import Campaign, eta_seconds
-from etpp_mm.bench.plot import plot_runs
-from etpp_mm.bench.recipe import Recipe
-from etpp_mm.bench.report import (format_progress, format_report,
-                                  format_results_table, format_timing_table,
-                                  header_lines)
-from etpp_mm.bench.knn import (knn_score_note, knn_score_text, run_scores,
-                               scored_epoch)
-from etpp_mm.bench.runs import command_text
-from etpp_mm.bench.summary import (RunResult, check_target, result_of,
-                                   summarize, timings_by_variant)
-from etpp_mm.bench.variants import (Variant, run_config_text, run_key,
-                                    run_order)
+from etpp_bench.campaign import Campaign, eta_seconds
+from etpp_bench.knn import (knn_score_note, knn_score_text, run_scores,
+                            scored_epoch)
+from etpp_bench.plot import plot_runs
+from etpp_bench.recipe import Recipe
+from etpp_bench.report import (format_progress, format_report,
+                               format_results_table, format_timing_table,
+                               header_lines)
+from etpp_bench.runs import command_text
+from etpp_bench.summary import (RunResult, check_target, result_of, summarize,
+                                timings_by_variant)
+from etpp_bench.variants import Variant, run_config_text, run_key, run_order
 
 RUN_CONFIG = 'run_config.py'
 # MMEngine's work dir inside a run folder: MMEngine dumps the merged config
@@ -49,7 +48,7 @@ def train_runs(args: Any, campaign: Campaign, recipe: Recipe,
     Args:
         args: the benchmark's options (``seeds``, ``metric``, ``threads``,
             ``final_val_only``, ``cfg_options``, ``knn`` and the k-NN
-            settings: see :mod:`etpp_mm.bench.knn`).
+            settings: see :mod:`etpp_bench.knn`).
         campaign (Campaign): the work dir, opened.
         recipe (Recipe): the recipe.
         variants (sequence of Variant): the sides, planned.
@@ -57,7 +56,7 @@ def train_runs(args: Any, campaign: Campaign, recipe: Recipe,
         env (dict): the runs' environment.
         train_run (callable): ``train_run(config_path, run_dir, env,
             extra_args)`` trains one run and returns its
-            :class:`~etpp_mm.bench.runs.TrainingProcess`.
+            :class:`~etpp_bench.runs.TrainingProcess`.
         train_script (str): ``tools/train.py``, for ``command.txt``.
     """
     order = run_order(variants, args.seeds)

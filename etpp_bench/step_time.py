@@ -7,10 +7,10 @@ This module times real ``train_step`` calls (forward, backward, optimizer)
 of a config's classifier on random images, every (size, batch) pair
 interleaved round by round so that the ratios are taken side by side.
 """
-import statistics
+import functools
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -19,6 +19,7 @@ from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from etpp_bench.timing import interleaved_timings
 from etpp_mm.analysis.flops import input_channels, prepare_model_cfg
 from etpp_mm.analysis.plan import plain_optim_wrapper_cfg
 
@@ -83,7 +84,8 @@ def time_steps(step: Callable[[int, int], None],
 
     Every round times ``steps`` steps of each pair in turn (after
     ``warmup`` untimed steps of each pair), so a slow spell of a shared
-    machine falls on all pairs alike.
+    machine falls on all pairs alike (:func:`~etpp_bench.timing.
+    interleaved_timings`).
 
     Example:
         >>> calls = []
@@ -96,20 +98,15 @@ def time_steps(step: Callable[[int, int], None],
         >>> [(t.size, t.batch, t.seconds) for t in result]
         [(12, 4, 1.0), (28, 1, 1.0)]
     """
-    for size, batch in pairs:
-        for _ in range(warmup):
-            step(size, batch)
-    samples: Dict[SizeBatch, List[float]] = {pair: [] for pair in pairs}
-    for _ in range(rounds):
-        for size, batch in pairs:
-            start = clock()
-            for _ in range(steps):
-                step(size, batch)
-            samples[(size, batch)].append((clock() - start) / steps)
-    return [
-        StepTime(size, batch, statistics.median(samples[(size, batch)]))
-        for size, batch in pairs
-    ]
+    medians = interleaved_timings(
+        {pair: functools.partial(step, *pair)
+         for pair in pairs},
+        rounds,
+        number=steps,
+        warmup=warmup,
+        clock=clock).medians
+    return [StepTime(size, batch, medians[(size, batch)])
+            for size, batch in pairs]
 
 
 def format_step_table(times: Sequence[StepTime], full_size: int,

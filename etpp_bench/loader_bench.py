@@ -7,14 +7,14 @@ pipelines and samples, so they work on any recipe.
 import copy
 import os
 import os.path as osp
-import time
 from typing import Any, Callable, Dict, List, Sequence
 
 import numpy as np
 from mmcv.transforms import Compose
 
-from etpp_mm.hooks.resolver import CurriculumResolver
-from etpp_mm.transforms import CurriculumStageSync, SharedStageIndex
+from etpp_bench.timing import interleaved_timings
+from etpp_mm.attach import CurriculumOptions, attach_curriculum
+from etpp_mm.transforms import SharedStageIndex
 
 # Colour photos shipped with scikit-image, all at least 300 px a side.
 PHOTOS = ('astronaut', 'coffee', 'chelsea', 'rocket', 'hubble_deep_field',
@@ -68,13 +68,12 @@ def driven_pipeline(steps: Sequence[dict], hook_cfg: dict,
         switches the pipeline to stage ``i``.
     """
     pipeline = Compose(copy.deepcopy(list(steps)))
-    cfg = {**hook_cfg, 'augment_at': augment_at}
-    resolved = CurriculumResolver.from_hook_cfg(cfg).resolve(
-        [pipeline], recipe_epochs)
+    options = CurriculumOptions.from_hook_cfg(hook_cfg).replace(
+        augment_at=augment_at)
+    attached = attach_curriculum([pipeline], recipe_epochs, options)
     index = SharedStageIndex(0)
-    [(_, targets)] = resolved.targets
-    pipeline.transforms.insert(0, CurriculumStageSync(index, targets))
-    return pipeline, resolved.plan, index
+    attached.drive(index)
+    return pipeline, attached.plan, index
 
 
 def first_stage_of_each_size(plan) -> List[int]:
@@ -109,8 +108,9 @@ def compare_orders(steps: Sequence[dict], hook_cfg: dict,
 
     Each round times every ``(size, order)`` pair once over all
     ``samples`` (same seed for both orders, so the crop boxes and the
-    augmentation draws agree); medians over rounds are reported. PSNR
-    compares the two orders' outputs sample by sample.
+    augmentation draws agree), every other round in reverse order;
+    medians over rounds are reported. PSNR compares the two orders'
+    outputs of the first round sample by sample.
 
     Returns:
         dict: ``{'rows': [{size, full_us, stage_us, full_ratio, stage_ratio,
@@ -123,33 +123,51 @@ def compare_orders(steps: Sequence[dict], hook_cfg: dict,
     }
     plan = driven['full'][1]
     stages = first_stage_of_each_size(plan)
-    times: Dict[tuple, List[float]] = {}
+    # the round's seed: both orders draw the same crop boxes and augments
+    seed = [0]
+    firsts: Dict[tuple, List[Any]] = {}
     values: Dict[int, List[float]] = {}
-    _run(driven['full'][0], samples[:4], 0)  # warm-up: caches, imports
-    for round_ in range(rounds):
-        for stage in stages:
-            outs = {}
-            for order in (('full', 'stage') if round_ % 2 == 0 else
-                          ('stage', 'full')):
-                pipeline, _, index = driven[order]
-                index.set(stage)
-                start = time.perf_counter()
-                outs[order] = _run(pipeline, samples, seed=round_)
-                seconds = time.perf_counter() - start
-                times.setdefault((stage, order), []).append(
-                    seconds / len(samples) * 1e6)
-            if round_ == 0:
+
+    def timed(stage, order):
+        pipeline, _, index = driven[order]
+
+        def run():
+            index.set(stage)
+            outs = _run(pipeline, samples, seed[0])
+            if seed[0] == 0:
+                firsts[(stage, order)] = outs
+
+        return run
+
+    def round_done(round_):
+        if round_ == 0:  # PSNR outside the timed calls
+            for stage in stages:
                 values[stage] = [
                     psnr(a['inputs'].numpy(), b['inputs'].numpy())
-                    for a, b in zip(outs['full'], outs['stage'])
+                    for a, b in zip(firsts.pop((stage, 'full')),
+                                    firsts.pop((stage, 'stage')))
                 ]
+        seed[0] = round_ + 1
         log(f'round {round_ + 1}/{rounds} done')
+
+    _run(driven['full'][0], samples[:4], 0)  # warm-up: caches, imports
+    medians = interleaved_timings(
+        {(stage, order): timed(stage, order)
+         for stage in stages for order in ('full', 'stage')},
+        rounds,
+        warmup=0,
+        alternate=True,
+        after_round=round_done).medians
+    times = {
+        key: seconds / len(samples) * 1e6
+        for key, seconds in medians.items()
+    }
     full_stage = stages[-1]
-    base = float(np.median(times[(full_stage, 'full')]))
+    base = times[(full_stage, 'full')]
     rows = []
     for stage in stages:
-        full_us = float(np.median(times[(stage, 'full')]))
-        stage_us = float(np.median(times[(stage, 'stage')]))
+        full_us = times[(stage, 'full')]
+        stage_us = times[(stage, 'stage')]
         finite = [v for v in values[stage] if np.isfinite(v)]
         rows.append(
             dict(

@@ -19,19 +19,6 @@ from .pipeline import infer_train_size
 COLLATE_MODES = ('auto', 'stack', 'recipe')
 
 
-def check_collate(collate: str) -> str:
-    """``collate`` if it is a known mode, else a ValueError naming it.
-
-    Example:
-        >>> check_collate('stack')
-        'stack'
-    """
-    if collate not in COLLATE_MODES:
-        raise ValueError(f'EfficientTrainHook.collate={collate!r}: choose '
-                         f'one of {list(COLLATE_MODES)}')
-    return collate
-
-
 def collate_name(collate_fn: Any) -> str:
     """The name of a (possibly ``partial``-bound) collate function.
 

@@ -6,14 +6,12 @@ transforms each stage drives. The hook resolves its plan here before
 training; the analysis and search tools resolve a config's plan here
 without a runner.
 """
-import inspect
 from dataclasses import dataclass
 from typing import (Any, Callable, Dict, List, Mapping, Optional, Sequence,
                     Tuple)
 
 from etpp_mm.curriculum import (CurriculumPlan, Stage, build_plan,
-                                check_budget, check_preset, scale_magnitudes,
-                                stage_table, stages_from_dicts)
+                                scale_magnitudes, stage_table)
 from etpp_mm.curriculum.checks import (check_budget_within_recipe,
                                        check_full_size,
                                        check_reduced_stages_kept)
@@ -22,10 +20,8 @@ from etpp_mm.transforms import (FourierCrop, LowFrequencyDownsample,
                                 LowFrequencyTransform)
 from .pipeline import (find_transforms, infer_train_size, insertion_points,
                        iter_transforms)
-from .stage_sizing import AUGMENT_ORDERS, StageSizing
-
-LOW_FREQUENCY_MODES = ('downsample', 'fourier', 'device')
-MAGNITUDE_MODES = ('recipe', 'paper')
+from .options import CurriculumOptions
+from .stage_sizing import StageSizing
 
 
 def quiet(message: str) -> None:
@@ -75,19 +71,20 @@ class ResolvedCurriculum:
 
 
 class CurriculumResolver:
-    """Turn the curriculum arguments of ``EfficientTrainHook`` into a plan
+    """Turn :class:`~etpp_mm.attach.options.CurriculumOptions` into a plan
     for given train pipelines.
 
-    Every argument is checked on construction; everything that depends on
-    the pipelines (train size, scheduled transforms and parameters) is
-    checked by :meth:`resolve`. Errors name the value and the hook argument
+    The options are checked when they are built; everything that depends
+    on the pipelines (train size, scheduled transforms and parameters) is
+    checked by :meth:`resolve`. Errors name the value and the hook option
     to change.
 
     Args:
-        preset, stages, mode, budget, full_size, size_divisor,
-        low_frequency, interpolation, magnitude, augment_at,
-        allow_budget_above_recipe: as in
-            :class:`~etpp_mm.hooks.EfficientTrainHook`.
+        options (CurriculumOptions): the hook's options; the resolver reads
+            those of the plan and the pipeline (``preset``, ``stages``,
+            ``mode``, ``budget``, ``full_size``, ``size_divisor``,
+            ``low_frequency``, ``interpolation``, ``magnitude``,
+            ``augment_at``, ``allow_budget_above_recipe``).
         log (callable): called with each message on what resolution did to
             the pipelines (e.g. ``runner.logger.info`` or ``print``).
             Defaults to dropping them.
@@ -98,9 +95,9 @@ class CurriculumResolver:
         >>> init_default_scope('mmpretrain')
         >>> pipeline = Compose([dict(type='RandomResizedCrop', scale=28),
         ...                     dict(type='PackInputs')])
-        >>> resolver = CurriculumResolver(stages=[
+        >>> resolver = CurriculumResolver(CurriculumOptions(stages=[
         ...     dict(share=0.5, size=12), dict(share=0.5, size=28)],
-        ...     augment_at='full')  # the papers' order
+        ...     augment_at='full'))  # the papers' order
         >>> plan = resolver.resolve([pipeline], recipe_epochs=6).plan
         >>> [(s.size, round(s.epochs, 2)) for s in plan.stages]
         [((12, 12), 16.33), ((28, 28), 3.0)]
@@ -109,69 +106,32 @@ class CurriculumResolver:
     """
 
     def __init__(self,
-                 preset: Optional[str] = None,
-                 stages: Optional[Sequence[dict]] = None,
-                 mode: Optional[str] = None,
-                 budget: Optional[float] = None,
-                 full_size: Optional[SizeLike] = None,
-                 size_divisor: int = 1,
-                 low_frequency: str = 'downsample',
-                 interpolation: str = 'lanczos',
-                 magnitude: str = 'recipe',
-                 log: Callable[[str], Any] = quiet,
-                 augment_at: str = 'auto',
-                 allow_budget_above_recipe: bool = False):
-        if preset is None and stages is None:
-            preset = 'etpp'
-        if preset is not None:
-            check_preset(preset)
-        if stages is not None:
-            stages_from_dicts(stages)  # structure errors before the runner
-        if budget is not None:
-            check_budget(budget, key='EfficientTrainHook.budget')
-        if low_frequency not in LOW_FREQUENCY_MODES:
-            raise ValueError(
-                f'EfficientTrainHook.low_frequency={low_frequency!r}: choose '
-                f'one of {list(LOW_FREQUENCY_MODES)}')
-        if augment_at not in AUGMENT_ORDERS:
-            raise ValueError(
-                f'EfficientTrainHook.augment_at={augment_at!r}: choose one '
-                f'of {list(AUGMENT_ORDERS)}')
-        if augment_at == 'stage' and low_frequency == 'device':
-            raise ValueError(
-                "EfficientTrainHook.augment_at='stage' shrinks images in the "
-                "data pipeline, low_frequency='device' on the device: set "
-                "augment_at='full' or another low_frequency")
-        if magnitude not in MAGNITUDE_MODES:
-            raise ValueError(
-                f'EfficientTrainHook.magnitude={magnitude!r}: choose '
-                f'one of {list(MAGNITUDE_MODES)}')
-        if isinstance(size_divisor, bool) or not isinstance(
-                size_divisor, int) or size_divisor <= 0:
-            raise ValueError('EfficientTrainHook.size_divisor must be a '
-                             f'positive int, got {size_divisor!r}')
-        self.preset = preset
-        self.stages = stages
-        self.mode = mode
-        self.budget = budget
-        self.full_size = None if full_size is None else to_size_pair(
-            full_size, name='EfficientTrainHook.full_size')
-        self.size_divisor = size_divisor
-        self.low_frequency = low_frequency
-        self.interpolation = interpolation
-        self.augment_at = augment_at
+                 options: Optional[CurriculumOptions] = None,
+                 log: Callable[[str], Any] = quiet):
+        self.options = options = options or CurriculumOptions()
+        self.preset = options.preset
+        if options.preset is None and options.stages is None:
+            self.preset = 'etpp'
+        self.stages = options.stages
+        self.mode = options.mode
+        self.budget = options.budget
+        self.full_size = None if options.full_size is None else \
+            to_size_pair(options.full_size)
+        self.size_divisor = options.size_divisor
+        self.low_frequency = options.low_frequency
+        self.interpolation = options.interpolation
+        self.augment_at = options.augment_at
         # what 'auto' resolves to, once the pipelines are known
-        self.order = None if augment_at == 'auto' else augment_at
-        self.magnitude = magnitude
+        self.order = None if self.augment_at == 'auto' else self.augment_at
+        self.magnitude = options.magnitude
         self.log = log
         self._sizing: Optional[StageSizing] = None
-        self.allow_budget_above_recipe = allow_budget_above_recipe
+        self.allow_budget_above_recipe = options.allow_budget_above_recipe
 
     @classmethod
     def from_hook_cfg(cls, hook_cfg: dict,
                       log: Callable[[str], Any] = quiet):
-        """The resolver of an ``EfficientTrainHook`` config dict; the
-        hook's other arguments (``replay``, ``type``...) are left out.
+        """The resolver of an ``EfficientTrainHook`` config dict.
 
         Example:
             >>> resolver = CurriculumResolver.from_hook_cfg(dict(
@@ -179,10 +139,7 @@ class CurriculumResolver:
             >>> resolver.preset, resolver.low_frequency
             ('et', 'downsample')
         """
-        names = inspect.signature(cls).parameters
-        return cls(
-            log=log, **{k: v
-                        for k, v in hook_cfg.items() if k in names})
+        return cls(CurriculumOptions.from_hook_cfg(hook_cfg), log)
 
     def resolve(self, pipelines: Sequence[Any],
                 recipe_epochs: int) -> ResolvedCurriculum:
@@ -284,7 +241,7 @@ class CurriculumResolver:
         whole batch).
 
         Example:
-            >>> resolver = CurriculumResolver(low_frequency='fourier')
+            >>> resolver = CurriculumResolver(CurriculumOptions(low_frequency='fourier'))
             >>> resolver.low_frequency_step()
             FourierCrop(size=None)
         """
@@ -296,7 +253,8 @@ class CurriculumResolver:
         """One line on where augmentation runs, for the plan's log.
 
         Example:
-            >>> CurriculumResolver(augment_at='stage').describe_order()
+            >>> options = CurriculumOptions(augment_at='stage')
+            >>> CurriculumResolver(options).describe_order()
             "augment_at='stage': later steps run at the stage size"
         """
         order = self.order or self.augment_at
