@@ -1,6 +1,7 @@
 """The documentation against the code: every hook option declared in each
-place that lists them, and every relative link of the Markdown files
-resolving."""
+place that lists them, every relative link of the Markdown files
+resolving, a short README, and an index that links every guide."""
+import dataclasses
 import glob
 import inspect
 import os.path as osp
@@ -8,18 +9,23 @@ import re
 
 from conftest import ROOT
 
+from etpp_mm.attach import CurriculumOptions
 from etpp_mm.hooks import EfficientTrainHook
-from etpp_mm.hooks.arguments import _TYPES
 
 LINK = re.compile(r'\[[^\]]*\]\(([^)\s]+)\)')
+README_MAX_BYTES = 12 * 1024
 
 
 def hook_options():
     return set(inspect.signature(EfficientTrainHook).parameters)
 
 
+def declared_options():
+    return {option.name for option in dataclasses.fields(CurriculumOptions)}
+
+
 def docstring_options():
-    doc = EfficientTrainHook.__doc__
+    doc = CurriculumOptions.__doc__
     args = doc[doc.index('Args:'):doc.index('Example:')]
     found = set()
     for line in args.splitlines():
@@ -29,8 +35,9 @@ def docstring_options():
     return found
 
 
-def readme_options():
-    with open(osp.join(ROOT, 'README.md')) as f:
+def guide_options():
+    """The options of the full option block in docs/hook.md."""
+    with open(osp.join(ROOT, 'docs', 'hook.md')) as f:
         text = f.read()
     block = re.search(
         r"custom_hooks = \[\n    dict\(type='EfficientTrainHook',\n(.*?)\n\]",
@@ -39,13 +46,14 @@ def readme_options():
 
 
 def test_every_hook_option_is_declared_everywhere():
-    """The signature, the docstring's Args, the type checks and the
-    README's option block name the same options."""
-    options = hook_options()
+    """The options' one declaration (CurriculumOptions), the hook's
+    signature, the declaration's documented Args and the option reference
+    name the same options."""
+    options = declared_options()
     assert len(options) >= 20
+    assert hook_options() == options
     assert docstring_options() == options
-    assert set(_TYPES) == options
-    assert readme_options() == options
+    assert guide_options() == options
 
 
 def test_relative_links_resolve():
@@ -64,3 +72,22 @@ def test_relative_links_resolve():
                 broken.append(f'{osp.relpath(path, ROOT)}: {target}')
     assert checked > 10
     assert broken == []
+
+
+def test_readme_is_a_short_front_door():
+    size = osp.getsize(osp.join(ROOT, 'README.md'))
+    assert size <= README_MAX_BYTES, (
+        f'README.md is {size} bytes; move detail into a guide under docs/')
+
+
+def test_the_index_links_every_guide():
+    """docs/index.md links every Markdown file of docs/ but itself (files
+    under docs/images are pictures, not guides)."""
+    with open(osp.join(ROOT, 'docs', 'index.md')) as f:
+        linked = {osp.normpath(target.split('#')[0])
+                  for target in LINK.findall(f.read())}
+    guides = {osp.basename(path)
+              for path in glob.glob(osp.join(ROOT, 'docs', '*.md'))}
+    guides.discard('index.md')
+    assert len(guides) >= 6
+    assert sorted(guides - linked) == []

@@ -15,7 +15,7 @@ custom_hooks = [
         # the recipe's drop-path 0.05 is for 300 epochs: scaled by budget/200
         drop_path_reference_budget=200)
 ]
-# The curriculum runs about 450 real epochs: validate every 10 (and after
+# The curriculum runs 454.6 real epochs: validate every 10 (and after
 # the last), keep the last 3 checkpoints and the best one. Validation runs
 # at the current stage's size ('stage_size'): at 96 px its model compute is
 # under a fifth of a full-size one, and it reads how the model does at the

@@ -17,7 +17,7 @@ custom_hooks = [
         size_divisor=32,
         drop_path_reference_budget=200)  # the recipe's 0.2, scaled
 ]
-# The curriculum runs about 450 real epochs: validate every 10 (and after
+# The curriculum runs 454.6 real epochs: validate every 10 (and after
 # the last), keep the last 3 checkpoints and the best one. Validation runs
 # at the current stage's size ('stage_size'): at 96 px its model compute is
 # under a fifth of a full-size one, and it reads how the model does at the
