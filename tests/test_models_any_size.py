@@ -268,3 +268,101 @@ def test_built_mmpretrain_models_are_adapted_in_place():
         'neck: MAEPretrainDecoder -> ResolutionAdaptiveMAEPretrainDecoder'
     ]
     assert torch.isfinite(mae.loss(torch.rand(2, 3, 96, 96), [])['loss'])
+
+
+def test_efficientformer_attention_reads_its_biases_for_smaller_grids():
+    """EfficientFormer's attention becomes the variant in place: at the
+    configured 7 x 7 grid it is MMPretrain's exactly; a 3 x 3 grid takes,
+    for each pair of tokens, the bias MMPretrain learnt for their offset
+    (the same pair placed in the 7 x 7 grid); the whole backbone trains at
+    96 px."""
+    from mmpretrain.models.backbones.efficientformer import \
+        AttentionWithBias
+    from etpp_mm.models import adapt_to_any_size
+    torch.manual_seed(0)
+    attention = AttentionWithBias(16, num_heads=2, key_dim=4, resolution=7)
+    with torch.no_grad():
+        attention.attention_biases.normal_()
+    tokens = torch.rand(2, 49, 16)
+    reference = attention(tokens)
+    holder = torch.nn.Module()
+    holder.attn = attention
+    assert adapt_to_any_size(holder) == [
+        'attn: AttentionWithBias -> ResolutionAdaptiveAttentionWithBias'
+    ]
+    assert torch.equal(attention(tokens), reference)
+    index = attention.bias_index(9)
+    full = attention.attention_bias_idxs
+    place = [r * 7 + c for r in range(3) for c in range(3)]
+    assert torch.equal(index, full[place][:, place])
+    with pytest.raises(ValueError, match='square token grids up to 7x7'):
+        attention.bias_index(8 * 8)
+
+    model = MODELS.build(dict(
+        type='ImageClassifier',
+        backbone=dict(type='EfficientFormer', arch='l1'),
+        neck=dict(type='GlobalAveragePooling', dim=1),
+        head=dict(type='EfficientFormerClsHead', in_channels=448,
+                  num_classes=2)))
+    images = torch.rand(2, 3, 96, 96)
+    with pytest.raises(Exception):
+        model(images, mode='tensor')  # MMPretrain's: 7x7 biases only
+    assert adapt_to_any_size(model)[0].endswith(
+        'AttentionWithBias -> ResolutionAdaptiveAttentionWithBias')
+    out = model(images, mode='tensor')
+    out = out[0] if isinstance(out, tuple) else out
+    assert torch.isfinite(out).all()
+
+
+def test_shifted_window_attentions_pad_small_maps():
+    """DaViT's shifted-window attention refuses a feature map smaller than
+    its window; adapted, it pads the map (MMPretrain's pad_small_map) and
+    the backbone runs at 96 px, logged once for all of them."""
+    from etpp_mm.models import adapt_to_any_size
+    backbone = MODELS.build(dict(type='DaViT', arch='t'))
+    images = torch.rand(1, 3, 96, 96)
+    with pytest.raises(AssertionError, match='pad_small_map'):
+        backbone(images)
+    changes = adapt_to_any_size(backbone)
+    assert len(changes) == 1 and 'pad_small_map=True' in changes[0]
+    assert backbone(images)[-1].shape[-1] == 3
+    assert adapt_to_any_size(backbone) == []
+
+
+def test_model_check_restores_models_that_remake_buffers_per_size():
+    """Swin v2 re-makes its coordinate tables and drops them from its state
+    dict, EVA-02's rotary tables follow the input: the model check at a
+    smaller size restores every tensor as it was, where a state-dict round
+    trip failed ('Missing key(s)', 'size mismatch')."""
+    from mmpretrain.structures import DataSample
+    from etpp_mm.attach.model_check import check_model_at_sizes
+    from etpp_mm.models import adapt_to_any_size
+    swin_v2 = dict(type='SwinTransformerV2', img_size=64, window_size=4,
+                   arch=dict(embed_dims=16, depths=[1, 1, 1, 1],
+                             num_heads=[1, 1, 1, 1],
+                             extra_norm_every_n_blocks=0))
+    eva02 = dict(type='ViTEVA02', arch=dict(
+        embed_dims=16, num_layers=1, num_heads=2, feedforward_channels=32),
+        img_size=64, patch_size=16)
+    pool = dict(type='GlobalAveragePooling')
+    for backbone, neck, channels in ((swin_v2, pool, 128),
+                                     (eva02, None, 16)):
+        torch.manual_seed(0)
+        model = MODELS.build(dict(
+            type='ImageClassifier', backbone=backbone, neck=neck,
+            head=dict(type='LinearClsHead', num_classes=2,
+                      in_channels=channels)))
+        adapt_to_any_size(model)
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        buffers = {k: v.shape for k, v in model.named_buffers()}
+
+        def batch(stage):
+            size = (32, 64)[stage]
+            return dict(inputs=torch.rand(2, 3, size, size),
+                        data_samples=[DataSample().set_gt_label(0)] * 2)
+
+        check_model_at_sizes(model, [0, 1], batch, lambda s: f'stage {s}')
+        after = model.state_dict()
+        assert list(after) == list(before)
+        assert all(torch.equal(after[k], before[k]) for k in before)
+        assert {k: v.shape for k, v in model.named_buffers()} == buffers

@@ -8,7 +8,6 @@ pipeline at the stage's size, through the data preprocessor and the model's
 loss, with gradients off, then restores the model's state and the random
 number generators, so training is the same with or without it.
 """
-import copy
 import random
 from typing import Any, Callable, Iterable, Optional
 
@@ -53,20 +52,42 @@ def loss_forward(model: nn.Module, data_batch: Any) -> Any:
 
 
 class _Preserved:
-    """Restores a model's state and the global RNGs on exit."""
+    """Restores a model's tensors, mode and the global RNGs on exit.
+
+    Tensors are copied back module by module, not through
+    ``load_state_dict``: some models re-make buffers for the input size in
+    forward (EVA-02's rotary tables) or drop them from their state dicts
+    (Swin v2's coordinate tables), which a state-dict round trip refuses.
+    """
 
     def __init__(self, model: nn.Module):
         self.model = model
 
     def __enter__(self):
-        self.state = copy.deepcopy(self.model.state_dict())
+        self.tensors = {
+            (module, kind, name): tensor.detach().clone()
+            for module in self.model.modules()
+            for kind in ('_parameters', '_buffers')
+            for name, tensor in getattr(module, kind).items()
+            if tensor is not None
+        }
         self.training = self.model.training
         self.rng = (torch.get_rng_state(), np.random.get_state(),
                     random.getstate())
         return self
 
     def __exit__(self, *exc):
-        self.model.load_state_dict(self.state)
+        for (module, kind, name), saved in self.tensors.items():
+            current = getattr(module, kind).get(name)
+            if current is not None and current.shape == saved.shape:
+                with torch.no_grad():
+                    current.copy_(saved)
+            elif kind == '_buffers':  # re-made at another shape, or dropped
+                module._buffers[name] = saved
+            elif current is not None:
+                current.data = saved
+            else:
+                module._parameters[name] = nn.Parameter(saved)
         self.model.train(self.training)
         torch.set_rng_state(self.rng[0])
         np.random.set_state(self.rng[1])

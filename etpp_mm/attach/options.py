@@ -131,12 +131,14 @@ class CurriculumOptions:
             train images at each stage size (made at every stage either
             way), so a size the model cannot take fails at once. Defaults
             to True.
-        adapt_model (bool): before training, turn the parts of the model
-            known to take only their configured size (MMPretrain's
-            ``SwinTransformer`` without ``pad_small_map``, ``MAEViT``,
-            ``MAEPretrainDecoder``) into their variants of
-            :mod:`etpp_mm.models` in place (same parameters and checkpoint
-            keys; logged). Defaults to True.
+        adapt_model (bool): before training, make the parts of the model
+            known to take only their configured size take every stage size,
+            in place (same parameters and checkpoint keys; logged):
+            MMPretrain's ``SwinTransformer`` without ``pad_small_map``,
+            ``MAEViT``, ``MAEPretrainDecoder`` and EfficientFormer's
+            ``AttentionWithBias`` become their variants of
+            :mod:`etpp_mm.models`; other shifted-window attentions (DaViT,
+            Swin v2) pad small maps. Defaults to True.
         collate (str): ``'stack'``: the train loader collates with
             ``default_collate`` (one tensor a batch); ``'recipe'`` keeps its
             own; ``'auto'`` (default) stacks where it is safe and pays, see

@@ -1,21 +1,30 @@
 """Make the parts of a built MMPretrain model that only take their
 configured input size take every stage size, in place.
 
-MMPretrain's ``SwinTransformer`` (its window at small sizes), ``MAEViT``
-and ``MAEPretrainDecoder`` (fixed position embeddings) fail below their
-configured size. Their variants here have the same parameters and
-state-dict keys and differ only in what their forward computes, so a built
-module can become its variant in place: an optimizer already built on its
-parameters keeps them, and checkpoints load both ways. A Swin configured
-with ``pad_small_map=True`` takes small sizes by padding and is kept.
+Three kinds of change, each keeping the module's parameters and state-dict
+keys (an optimizer already built on them keeps them, checkpoints load both
+ways):
+
+* a class swap to a variant here that differs only in forward:
+  ``SwinTransformer`` (its window follows the size), ``MAEViT`` and
+  ``MAEPretrainDecoder`` (position embeddings at any grid), EfficientFormer's
+  ``AttentionWithBias`` (its bias table read for smaller grids);
+* ``pad_small_map=True`` on the other shifted-window attentions (DaViT,
+  Swin v2, SimMIM's Swin): feature maps smaller than the window are padded
+  to it, MMPretrain's own option for that;
+* nothing where the user chose already: a ``SwinTransformer`` configured
+  with ``pad_small_map=True`` is kept.
 """
 from typing import List
 
 from mmpretrain.models.backbones import SwinTransformer
+from mmpretrain.models.backbones.efficientformer import AttentionWithBias
 from mmpretrain.models.necks import MAEPretrainDecoder
 from mmpretrain.models.selfsup import MAEViT
+from mmpretrain.models.utils.attention import ShiftWindowMSA
 from torch import nn
 
+from .efficientformer import ResolutionAdaptiveAttentionWithBias
 from .mae import ResolutionAdaptiveMAEPretrainDecoder, ResolutionAdaptiveMAEViT
 from .swin import ResolutionAdaptiveSwinTransformer
 
@@ -23,13 +32,21 @@ from .swin import ResolutionAdaptiveSwinTransformer
 _FORWARD_ONLY = {
     MAEViT: ResolutionAdaptiveMAEViT,
     MAEPretrainDecoder: ResolutionAdaptiveMAEPretrainDecoder,
+    AttentionWithBias: ResolutionAdaptiveAttentionWithBias,
 }
 
 
+def _swap_swin(module: nn.Module) -> bool:
+    if any(getattr(m, 'pad_small_map', False) for m in module.modules()):
+        return False  # the user's choice: small maps are padded
+    ResolutionAdaptiveSwinTransformer.adopt(module)
+    return True
+
+
 def adapt_to_any_size(model: nn.Module) -> List[str]:
-    """Turn each MMPretrain ``SwinTransformer``, ``MAEViT`` and
-    ``MAEPretrainDecoder`` of ``model`` (exactly those classes) into its
-    variant that takes any input size; returns one line per change.
+    """Make every part of ``model`` known to take only its configured size
+    take any smaller one (see the module's description); returns one line
+    per change.
 
     Example:
         >>> import torch
@@ -44,18 +61,28 @@ def adapt_to_any_size(model: nn.Module) -> List[str]:
         >>> adapt_to_any_size(model)  # already adapted
         []
     """
-    changes = []
+    changes, padded = [], []
+    handled = set()  # the submodules of a swapped or kept Swin
     for name, module in model.named_modules():
+        if id(module) in handled:
+            continue
+        label = name or type(model).__name__
         kind = type(module)
-        if kind is SwinTransformer:
-            if any(getattr(m, 'pad_small_map', False)
-                   for m in module.modules()):
-                continue  # the user's choice: small maps are padded
-            ResolutionAdaptiveSwinTransformer.adopt(module)
+        if kind in (SwinTransformer, ResolutionAdaptiveSwinTransformer):
+            handled.update(id(m) for m in module.modules())
+            if kind is SwinTransformer and _swap_swin(module):
+                changes.append(f'{label}: SwinTransformer -> '
+                               'ResolutionAdaptiveSwinTransformer')
         elif kind in _FORWARD_ONLY:
             module.__class__ = _FORWARD_ONLY[kind]
-        else:
-            continue
-        changes.append(f'{name or type(model).__name__}: {kind.__name__} -> '
-                       f'{type(module).__name__}')
+            changes.append(f'{label}: {kind.__name__} -> '
+                           f'{type(module).__name__}')
+        elif isinstance(module, ShiftWindowMSA) and not module.pad_small_map:
+            module.pad_small_map = True
+            padded.append(label)
+    if padded:
+        changes.append(
+            f'{len(padded)} shifted-window attention(s) ({padded[0]}'
+            f'{", ..." if len(padded) > 1 else ""}): pad_small_map=True '
+            '(feature maps smaller than the window are padded to it)')
     return changes

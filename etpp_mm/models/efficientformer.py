@@ -1,0 +1,65 @@
+"""EfficientFormer's attention at every token grid up to its configured
+one.
+
+MMPretrain's ``AttentionWithBias`` learns one bias per head and relative
+offset of a fixed ``resolution x resolution`` grid (7 x 7 at 224 px) and
+indexes it with a table of that grid only, so a smaller input fails. The
+offsets of a smaller grid are a subset of the configured grid's, so the
+same learnt biases serve it exactly; at the configured grid the result is
+MMPretrain's, bit for bit.
+"""
+import math
+
+import torch
+from mmpretrain.models.backbones.efficientformer import AttentionWithBias
+from torch import nn
+
+
+class ResolutionAdaptiveAttentionWithBias(AttentionWithBias):
+    """``AttentionWithBias`` for any square token grid up to its
+    ``resolution`` (same parameters and checkpoint keys).
+
+    Example:
+        >>> attention = ResolutionAdaptiveAttentionWithBias(
+        ...     8, num_heads=2, key_dim=4, resolution=7)
+        >>> attention(torch.rand(2, 9, 8)).shape  # a 3 x 3 grid
+        torch.Size([2, 9, 8])
+    """
+
+    def train(self, mode: bool = True):
+        # MMPretrain caches the bias of the configured grid for eval; the
+        # grid changes with the stage, so the bias is indexed per call.
+        return nn.Module.train(self, mode)
+
+    def bias_index(self, tokens: int) -> torch.Tensor:
+        """The bias column of each (query, key) pair of a square grid of
+        ``tokens`` tokens."""
+        side = math.isqrt(tokens)
+        full = self.attention_bias_idxs
+        resolution = math.isqrt(full.shape[0])
+        if side * side != tokens or side > resolution:
+            raise ValueError(
+                f'EfficientFormer attention takes square token grids up to '
+                f'{resolution}x{resolution}, got {tokens} tokens: use '
+                'square stage sizes no larger than the recipe\'s')
+        cache = self.__dict__.setdefault('_bias_index', {})
+        key = (side, full.device)
+        if key not in cache:
+            # full[0] holds the column of offset (a, b) at a * res + b
+            table = full[0].view(resolution, resolution)
+            rows = torch.arange(side, device=full.device)
+            y, x = (v.reshape(-1) for v in torch.meshgrid(rows, rows,
+                                                           indexing='ij'))
+            cache[key] = table[(y[:, None] - y[None]).abs(),
+                               (x[:, None] - x[None]).abs()]
+        return cache[key]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, tokens, _ = x.shape
+        qkv = self.qkv(x).reshape(batch, tokens, self.num_heads, -1)
+        q, k, v = qkv.permute(0, 2, 1, 3).split(
+            [self.key_dim, self.key_dim, self.d], dim=-1)
+        bias = self.attention_biases[:, self.bias_index(tokens)]
+        attn = ((q @ k.transpose(-2, -1)) * self.scale + bias).softmax(-1)
+        out = (attn @ v).transpose(1, 2).reshape(batch, tokens, self.dh)
+        return self.proj(out)
