@@ -287,3 +287,43 @@ def test_eta_rate_follows_the_last_iterations_of_each_size():
     assert eta.seconds_per_sample(2) == pytest.approx(0.02)
     assert eta.measured_stages(40) == [0, 2]
     assert eta.remaining([50, 0, 50]) == pytest.approx(2.0)
+
+
+def test_precise_bn_runs_on_the_stage_loader():
+    """MMPretrain's PreciseBNHook sizes its pass from the train loader's
+    batch_size, which PyTorch reports as None for a loader on a batch
+    sampler: the stage loader reports the recipe's, and the hook's BN
+    update runs through the stage batches (RegNet's recipe has the hook)."""
+    import torch
+    from mmengine.dataset import default_collate
+    from mmpretrain.engine.hooks.precise_bn_hook import update_bn_stats
+    from mmpretrain.registry import MODELS
+    from mmpretrain.structures import DataSample
+    from torch.utils.data import DataLoader
+
+    from etpp_mm.data import StageHolder, stage_loader
+
+    class Images(torch.utils.data.Dataset):
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, index):
+            size = (16, 32)[holder.get()]
+            return dict(inputs=torch.rand(3, size, size) * 255,
+                        data_samples=DataSample().set_gt_label(0))
+
+    holder = StageHolder()
+    recipe = DataLoader(Images(), batch_size=2, collate_fn=default_collate)
+    loader = stage_loader(recipe, holder)
+    assert recipe.batch_size == loader.batch_size == 2
+    loader.batch_sampler.set_batches([(0, 4), (1, 2), (1, 2)])
+    model = MODELS.build(dict(
+        type='ImageClassifier',
+        data_preprocessor=dict(type='ClsDataPreprocessor'),
+        backbone=dict(type='ResNet', depth=18),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='LinearClsHead', num_classes=2, in_channels=512)))
+    model.train()
+    before = model.backbone.bn1.running_mean.clone()
+    update_bn_stats(model, loader, num_samples=6, logger='silent')
+    assert not torch.equal(model.backbone.bn1.running_mean, before)

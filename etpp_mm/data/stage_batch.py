@@ -98,6 +98,33 @@ class StageDataset(Dataset):
         return getattr(self.dataset, name)
 
 
+class StageDataLoader(DataLoader):
+    """A ``DataLoader`` on a :class:`StageBatchSampler` that still reports
+    the recipe's ``batch_size``.
+
+    PyTorch sets ``batch_size`` to ``None`` for a loader built on a batch
+    sampler; hooks that size their work from it (MMPretrain's
+    ``PreciseBNHook``: ``num_samples // batch_size``) would fail on it.
+
+    Args:
+        *args, **kwargs: as for ``DataLoader``.
+        recipe_batch_size (int): the per-process batch of the recipe's
+            loader (a stage's batch may be a multiple of it).
+    """
+
+    def __init__(self, *args, recipe_batch_size: int, **kwargs):
+        self._recipe_batch_size = recipe_batch_size
+        super().__init__(*args, **kwargs)
+
+    @property
+    def batch_size(self) -> int:
+        return self._recipe_batch_size
+
+    @batch_size.setter
+    def batch_size(self, value) -> None:
+        pass  # DataLoader.__init__ writes None for a batch sampler
+
+
 def stage_loader(loader: DataLoader, holder: StageHolder) -> DataLoader:
     """``loader`` rebuilt with the same settings around a
     :class:`StageBatchSampler` of its sampler and a :class:`StageDataset`.
@@ -108,6 +135,8 @@ def stage_loader(loader: DataLoader, holder: StageHolder) -> DataLoader:
         >>> loader.batch_sampler.set_batches([(0, 4), (1, 2)])
         >>> [b.tolist() for b in loader]
         [[0, 1, 2, 3], [4, 5]]
+        >>> loader.batch_size  # the recipe's, for hooks that read it
+        2
     """
     options = dict(
         num_workers=loader.num_workers,
@@ -121,7 +150,8 @@ def stage_loader(loader: DataLoader, holder: StageHolder) -> DataLoader:
         pin_memory_device=loader.pin_memory_device)
     if loader.num_workers > 0:
         options['prefetch_factor'] = loader.prefetch_factor
-    return DataLoader(
+    return StageDataLoader(
         StageDataset(loader.dataset, holder),
         batch_sampler=StageBatchSampler(loader.sampler),
+        recipe_batch_size=loader.batch_size,
         **options)
