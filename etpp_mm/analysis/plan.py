@@ -8,7 +8,7 @@ from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import PARAM_SCHEDULERS, init_default_scope
-from mmpretrain.registry import DATASETS
+from mmpretrain.registry import DATASETS, MODELS
 
 from etpp_mm.curriculum import (CurriculumPlan, advance_schedulers,
                                 stage_batch_scales, stage_lr_factors)
@@ -156,12 +156,42 @@ def lr_at_compute(cfg: Config, plan: CurriculumPlan, fractions: List[float],
     return lrs
 
 
+def model_of_config(cfg: Config) -> Optional[torch.nn.Module]:
+    """The model of ``cfg.model`` as the runner builds it (with the
+    config's ``data_preprocessor``; no weights loaded), or ``None`` when the
+    config has no model. Call after the config's default scope is set.
+
+    Example:
+        >>> init_default_scope('mmpretrain')
+        >>> model = model_of_config(Config(dict(model=dict(
+        ...     type='ImageClassifier', backbone=dict(type='LeNet5')))))
+        >>> type(model.backbone).__name__
+        'LeNet5'
+    """
+    if cfg.get('model', None) is None:
+        return None
+    model_cfg = copy.deepcopy(dict(cfg.model))
+    if cfg.get('data_preprocessor', None) is not None:
+        model_cfg.setdefault('data_preprocessor',
+                             copy.deepcopy(dict(cfg.data_preprocessor)))
+    try:
+        return MODELS.build(model_cfg)
+    except Exception as err:
+        raise ValueError(
+            f"EfficientTrainHook.size_divisor='auto' reads the model, but "
+            f'cfg.model (type {model_cfg.get("type")!r}) does not build: '
+            f'{type(err).__name__}: {err}; set size_divisor to an int') \
+            from err
+
+
 def curriculum_of_config(cfg: Config,
                          iters_per_epoch: Optional[int] = None
                          ) -> ConfigCurriculum:
     """Resolve the EfficientTrainHook of ``cfg`` into its plan, with
     :func:`~etpp_mm.attach.attach_curriculum`, as the hook does (its other
-    arguments, such as ``replay``, play no part in the plan).
+    arguments, such as ``replay``, play no part in the plan). With
+    ``size_divisor='auto'`` (the default) the model of ``cfg.model`` is
+    built to read it, as training does.
 
     Args:
         cfg: a config with an ``EfficientTrainHook`` in ``custom_hooks``.
@@ -179,7 +209,13 @@ def curriculum_of_config(cfg: Config,
     dataset_cfg = dataset_cfg_with_pipeline(cfg.train_dataloader.dataset)
     pipeline = Compose(copy.deepcopy(dataset_cfg['pipeline']))
     recipe_epochs = cfg.train_cfg.max_epochs
-    attached = attach_curriculum([pipeline], recipe_epochs, options)
+    # the hook reads the model after adapt_model, but at the full size,
+    # where the probe runs, the adapted classes compute as MMPretrain's
+    model = model_of_config(cfg) if options.size_divisor == 'auto' else None
+    attached = attach_curriculum([pipeline],
+                                 recipe_epochs,
+                                 options,
+                                 model=model)
     plan = attached.plan
     if iters_per_epoch is None:
         try:

@@ -10,10 +10,11 @@ two, as do the analysis tools, so a tool sees the pipelines training sees.
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from etpp_mm.curriculum import CurriculumPlan
+from etpp_mm.curriculum import CurriculumPlan, stages_from_dicts
 from etpp_mm.transforms import CurriculumStageSync
+from .model_stride import size_divisor_of
 from .options import CurriculumOptions
-from .resolver import CurriculumResolver, quiet
+from .resolver import CurriculumResolver, quiet, train_size
 
 # (transform, its parameter values per stage)
 Target = Tuple[Any, List[Dict[str, Any]]]
@@ -56,8 +57,8 @@ class AttachedCurriculum:
 def attach_curriculum(pipelines: Sequence[Any],
                       recipe_epochs: int,
                       options: Optional[CurriculumOptions] = None,
-                      log: Callable[[str], Any] = quiet
-                      ) -> AttachedCurriculum:
+                      log: Callable[[str], Any] = quiet,
+                      model: Optional[Any] = None) -> AttachedCurriculum:
     """Resolve the curriculum of ``options`` for live train pipelines.
 
     The pipelines are edited in place: the low-frequency step is inserted
@@ -71,6 +72,8 @@ def attach_curriculum(pipelines: Sequence[Any],
         recipe_epochs (int): the recipe's ``train_cfg.max_epochs``.
         options (CurriculumOptions, optional): the hook's options.
         log (callable): called with each message on what was done.
+        model (nn.Module, optional): the built model (unwrapped), read by
+            ``size_divisor='auto'``; without it, ``'auto'`` is 1.
 
     Returns:
         AttachedCurriculum: the plan and what each stage drives.
@@ -94,7 +97,28 @@ def attach_curriculum(pipelines: Sequence[Any],
         >>> pipeline(dict(img=image))['inputs'].shape[1:]
         torch.Size([28, 28])
     """
+    options = options or CurriculumOptions()
+    if options.size_divisor == 'auto':
+        options = options.replace(
+            size_divisor=_auto_size_divisor(pipelines, options, model, log))
     resolver = CurriculumResolver(options, log)
     resolved = resolver.resolve(pipelines, recipe_epochs)
     return AttachedCurriculum(resolved.plan, resolver, resolved.targets,
                               resolved.dropped)
+
+
+def _auto_size_divisor(pipelines: Sequence[Any], options: CurriculumOptions,
+                       model: Optional[Any], log: Callable[[str], Any]) -> int:
+    """The divisor ``size_divisor='auto'`` stands for, logged with why."""
+    setting = 'EfficientTrainHook.size_divisor=N sets it'
+    if model is None:
+        log(f"size_divisor='auto': 1 (no model to read it from; {setting})")
+        return 1
+    full_size = train_size(pipelines[0], options.full_size)
+    # your own stage sizes are kept: the divisor must divide them too
+    sizes = [] if options.stages is None else [
+        stage.size for stage in stages_from_dicts(options.stages)
+    ]
+    divisor, reason = size_divisor_of(model, full_size, sizes)
+    log(f"size_divisor='auto': {divisor} ({reason}; {setting})")
+    return divisor

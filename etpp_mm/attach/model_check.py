@@ -51,13 +51,20 @@ def loss_forward(model: nn.Module, data_batch: Any) -> Any:
     return model(*data, mode='loss')
 
 
-class _Preserved:
+class PreservedModel:
     """Restores a model's tensors, mode and the global RNGs on exit.
 
     Tensors are copied back module by module, not through
     ``load_state_dict``: some models re-make buffers for the input size in
     forward (EVA-02's rotary tables) or drop them from their state dicts
     (Swin v2's coordinate tables), which a state-dict round trip refuses.
+
+    Example:
+        >>> layer = nn.BatchNorm1d(2)
+        >>> with PreservedModel(layer):
+        ...     _ = layer(torch.ones(4, 2))  # updates the running mean
+        >>> layer.running_mean, layer.training
+        (tensor([0., 0.]), True)
     """
 
     def __init__(self, model: nn.Module):
@@ -122,7 +129,7 @@ def check_model_at_sizes(model: nn.Module,
         >>> check_model_at_sizes(model, [0, 1], batch, lambda s: f'stage {s}')
     """
     for stage in stages:
-        with _Preserved(model), torch.no_grad():
+        with PreservedModel(model), torch.no_grad():
             model.eval()
             try:
                 batch = make_batch(stage)

@@ -8,7 +8,7 @@ docs' option reference is tested against it.
 import dataclasses
 import difflib
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any, Optional, Sequence, Union
 
 from etpp_mm.curriculum import check_budget, check_preset, stages_from_dicts
 from etpp_mm.curriculum.batching import LR_RULES, check_batch_scale
@@ -95,8 +95,13 @@ class CurriculumOptions:
         full_size (int | tuple, optional): the recipe's train size; inferred
             from the train pipeline (RandomResizedCrop, RandomCrop...) when
             not given.
-        size_divisor (int): stage sizes are multiples of it (e.g. a ViT's
-            patch size or a network's total stride). Defaults to 1.
+        size_divisor (int | str): stage sizes are multiples of it (e.g. a
+            ViT's patch size or a network's total stride). ``'auto'``
+            (default) reads it from the built model (logged): the largest
+            of its total stride (or patch size) and the powers of two below
+            it that divides the train size and is at most half of it (with
+            your own ``stages``, their sizes too); 1 when the model cannot
+            be read. See :func:`~etpp_mm.attach.model_stride.size_divisor_of`.
         low_frequency (str): the low-frequency step inserted when the train
             pipeline has none: ``'downsample'`` (anti-aliased Lanczos, the
             efficient one, default), ``'fourier'`` (exact crop in the data
@@ -169,6 +174,11 @@ class CurriculumOptions:
         ...
         ValueError: EfficientTrainHook.collate='stacked': choose one of \
 ['auto', 'stack', 'recipe']
+        >>> CurriculumOptions(size_divisor='x')
+        Traceback (most recent call last):
+        ...
+        ValueError: EfficientTrainHook.size_divisor must be a positive int \
+or 'auto', got 'x'
     """
     preset: Optional[str] = _option(None, (str, ),
                                     "a preset name such as 'etpp'")
@@ -179,7 +189,9 @@ class CurriculumOptions:
     budget: Optional[float] = _option(None, _NUMBER,
                                       'a number of equivalent epochs')
     full_size: Any = _option(None, (int, list, tuple), 'an int or (h, w)')
-    size_divisor: int = _option(1, (int, ), 'a positive int')
+    size_divisor: Union[int, str] = _option('auto', (int, str),
+                                            "a positive int or 'auto'",
+                                            ('auto', ))
     low_frequency: str = _option('downsample', (str, ),
                                  "'downsample', 'fourier' or 'device'",
                                  LOW_FREQUENCY_MODES)
@@ -223,9 +235,9 @@ class CurriculumOptions:
                 check_budget(getattr(self, name), key=f'{KEY}.{name}')
         if self.full_size is not None:
             to_size_pair(self.full_size, name=f'{KEY}.full_size')
-        if self.size_divisor <= 0:
-            raise ValueError(f'{KEY}.size_divisor must be a positive int, '
-                             f'got {self.size_divisor!r}')
+        if self.size_divisor != 'auto' and self.size_divisor <= 0:
+            raise ValueError(f"{KEY}.size_divisor must be a positive int or "
+                             f"'auto', got {self.size_divisor!r}")
         if self.augment_at == 'stage' and self.low_frequency == 'device':
             raise ValueError(
                 f"{KEY}.augment_at='stage' shrinks images in the data "
@@ -246,9 +258,13 @@ class CurriculumOptions:
                                             and bool not in types):
             raise TypeError(f'{KEY}.{option.name} must be {expected}, got '
                             f'{value!r} ({type(value).__name__})')
-        if choices is not None and value not in choices:
-            raise ValueError(f'{KEY}.{option.name}={value!r}: choose one '
-                             f'of {list(choices)}')
+        if choices is None or not isinstance(value, str) or value in choices:
+            return
+        if types != (str, ):  # the choices are the option's only strings
+            raise ValueError(f'{KEY}.{option.name} must be {expected}, got '
+                             f'{value!r}')
+        raise ValueError(f'{KEY}.{option.name}={value!r}: choose one of '
+                         f'{list(choices)}')
 
     @classmethod
     def from_kwargs(cls, kwargs: dict) -> 'CurriculumOptions':

@@ -117,7 +117,10 @@ class CurriculumResolver:
         self.budget = options.budget
         self.full_size = None if options.full_size is None else \
             to_size_pair(options.full_size)
-        self.size_divisor = options.size_divisor
+        # attach_curriculum reads 'auto' from the model; a resolver built
+        # without one has none to read
+        self.size_divisor = 1 if options.size_divisor == 'auto' else \
+            options.size_divisor
         self.low_frequency = options.low_frequency
         self.interpolation = options.interpolation
         self.augment_at = options.augment_at

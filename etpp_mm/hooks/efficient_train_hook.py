@@ -106,7 +106,7 @@ class EfficientTrainHook(Hook):
         pipelines = train_pipelines(dataset)
         self._setup_collate(runner, pipelines)
         self.attached = attached = attach_curriculum(
-            pipelines, loop.max_epochs, options, self._log)
+            pipelines, loop.max_epochs, options, self._log, model=model)
         self.plan = plan = attached.plan
         for type_name in attached.dropped:
             self._log(f'{type_name} is not in the train pipeline: its '
