@@ -366,3 +366,86 @@ def test_model_check_restores_models_that_remake_buffers_per_size():
         assert list(after) == list(before)
         assert all(torch.equal(after[k], before[k]) for k in before)
         assert {k: v.shape for k, v in model.named_buffers()} == buffers
+
+
+def _small_vit(backbone_type, **extra):
+    return MODELS.build(dict(
+        type=backbone_type, arch=dict(embed_dims=16, num_layers=1,
+                                      num_heads=2, feedforward_channels=32),
+        img_size=64, patch_size=16, **extra))
+
+
+def test_beit_relative_position_bias_reads_smaller_grids():
+    """BEiT's shared relative position bias, swapped in place: MMPretrain's
+    exactly at the configured 4 x 4 grid; a 2 x 2 input reads, for each
+    pair of patches, the bias of their offset in the 4 x 4 grid (class
+    token rows kept); the pre-training backbone runs at 32 px."""
+    from etpp_mm.models import adapt_to_any_size
+    torch.manual_seed(0)
+    backbone = _small_vit('BEiTPretrainViT', use_shared_rel_pos_bias=True,
+                          use_rel_pos_bias=False)
+    with torch.no_grad():
+        backbone.rel_pos_bias.relative_position_bias_table.normal_()
+    reference = backbone.rel_pos_bias()
+    mask = torch.zeros(1, 4, 4, dtype=torch.bool)
+    full = backbone(torch.rand(1, 3, 64, 64), mask)[0]
+    assert adapt_to_any_size(backbone) == [
+        'rel_pos_bias: RelativePositionBias -> '
+        'ResolutionAdaptiveRelativePositionBias'
+    ]
+    assert torch.equal(backbone.rel_pos_bias(), reference)
+    small = backbone(torch.rand(1, 3, 32, 32), mask[:, :2, :2])[0]
+    assert small.shape == (1, 5, 16) and full.shape == (1, 17, 16)
+    place = [0, 1, 2, 5, 6]  # class token, then patches (0,0) (0,1) (1,0)..
+    assert torch.equal(backbone.rel_pos_bias(),
+                       reference[:, place][:, :, place])
+    assert adapt_to_any_size(backbone) == []  # hook registered once
+    assert len(backbone._forward_pre_hooks) == 1
+
+
+def test_maskfeat_and_cae_parts_follow_the_patch_grid():
+    """MaskFeat's ViT and CAE's encoder add the position embedding of the
+    configured grid; swapped in place they read it resized to the input's
+    grid (the parameter itself at the configured grid). MaskFeat's HOG
+    target groups the same cells per patch as MMPretrain's at 224 px and
+    any grid below; CAE's neck takes its mask-token count from the
+    masked positions."""
+    from mmpretrain.models.necks import CAENeck
+    from mmpretrain.models.selfsup.maskfeat import HOGGenerator
+    from etpp_mm.models import adapt_to_any_size
+    torch.manual_seed(0)
+    for kind, extra in (('MaskFeatViT', {}), ('CAEPretrainViT',
+                                               dict(layer_scale_init_value=0.1))):
+        vit = _small_vit(kind, **extra)
+        vit.init_weights()
+        adapt_to_any_size(vit)
+        assert type(vit).__name__ == f'ResolutionAdaptive{kind}'
+        mask = torch.zeros(1, 16, dtype=torch.bool)
+        mask[:, :4] = True
+        vit(torch.rand(1, 3, 64, 64), mask)
+        assert vit.pos_embed is vit._parameters['pos_embed']
+        assert vit.num_patches == 16
+        out = vit(torch.rand(1, 3, 32, 32), mask[:, :4] & False)
+        assert vit.pos_embed.shape == (1, 5, 16) and vit.num_patches == 4
+        assert out.shape[-1] == 16
+
+    hog = HOGGenerator(nbins=9, pool=8, gaussian_window=16)
+    images = torch.rand(2, 3, 224, 224)
+    reference = hog(images)
+    holder = torch.nn.Module()
+    holder.backbone = _small_vit('MaskFeatViT')
+    holder.target_generator = hog
+    assert 'target_generator: HOGGenerator -> ' \
+        'ResolutionAdaptiveHOGGenerator' in adapt_to_any_size(holder)
+    assert torch.equal(hog(images), reference)
+    assert hog(torch.rand(2, 3, 96, 96)).shape == (2, 36, 108)
+
+    neck = CAENeck(num_classes=8, embed_dims=16, regressor_depth=1,
+                   decoder_depth=1, num_heads=2, mask_tokens_num=75,
+                   layer_scale_init_value=0.1)
+    holder = torch.nn.Module()
+    holder.neck = neck
+    adapt_to_any_size(holder)
+    logits, latent = neck(torch.rand(2, 22, 16), torch.rand(2, 14, 16),
+                          torch.rand(2, 22, 16))
+    assert latent.shape == (2, 14, 16) and neck.mask_token_num == 14

@@ -12,7 +12,7 @@ from PIL import Image
 from skimage import data as skdata
 
 from conftest import ROOT
-from etpp_mm.attach import attach_curriculum
+from etpp_mm.attach import CurriculumOptions, attach_curriculum
 from etpp_mm.attach.pipeline import iter_transforms, leaf_datasets
 from etpp_mm.transforms import CurriculumStageSync, SharedStageIndex
 
@@ -189,3 +189,75 @@ def test_shared_stage_index_is_one_integer_across_processes(method):
     seen = queue.get(timeout=60)
     process.join(timeout=60)
     assert (seen, index.get()) == (3, 7)
+
+
+def _mmpretrain_train_pipeline(config):
+    """The train pipeline of an installed MMPretrain config, without its
+    file loading step, as live transforms."""
+    import mmpretrain
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(osp.join(osp.dirname(mmpretrain.__file__), '.mim',
+                                   'configs', config))
+    steps = [s for s in cfg.train_dataloader.dataset.pipeline
+             if s['type'] != 'LoadImageFromFile']
+    return Compose(steps)
+
+
+@pytest.mark.parametrize('augment_at', ['full', 'stage'])
+def test_beit_two_view_pipeline_shrinks_both_views_and_its_mask(augment_at):
+    """MMPretrain's BEiT recipe makes a list of two images (224 for the
+    model, 112 for its tokenizer) and a 14 x 14 mask of 75 patches: at a
+    96 px stage the views are 96 and 48 px (the tokenizer's grid stays the
+    model's) and the mask is 6 x 6 with the same share masked."""
+    pipeline = _mmpretrain_train_pipeline(
+        'beit/beit_beit-base-p16_8xb256-amp-coslr-300e_in1k.py')
+    options = CurriculumOptions(preset='etpp', budget=200,
+                                size_divisor=16, augment_at=augment_at)
+    attached = attach_curriculum([pipeline], 300, options)
+    assert [s.size[0] for s in attached.plan.stages][::4] == [96, 160, 224]
+    stage = SharedStageIndex(0)
+    attached.drive(stage)
+    image = np.random.RandomState(0).randint(
+        0, 255, (300, 280, 3), np.uint8)
+    for index, (size, second, grid, masked) in {
+            0: (96, 48, 6, 14), 2: (160, 80, 10, 38),
+            9: (224, 112, 14, 75)}.items():
+        stage.set(index)
+        sample = pipeline(dict(img=image.copy()))
+        views = sample['inputs']
+        assert [tuple(v.shape[-2:]) for v in views] == [(size, size),
+                                                         (second, second)]
+        mask = sample['data_samples'].mask
+        assert tuple(mask.shape) == (grid, grid)
+        assert 0 < int(mask.sum()) <= masked
+
+
+def test_simmim_mask_needs_stage_sizes_of_its_mask_patches():
+    """SimMIM's 192 px recipe masks 32 px patches: its mask follows a stage
+    size that is a multiple of 32, which size_divisor='auto' makes them,
+    and the plan is refused, naming the setting, when a stage size is
+    not."""
+    pipeline = _mmpretrain_train_pipeline(
+        'simmim/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')
+    with pytest.raises(ValueError, match=r'stage 1 is 84x84: set '
+                       r'EfficientTrainHook.size_divisor=32'):
+        attach_curriculum([pipeline], 100,
+                          CurriculumOptions(size_divisor=4))
+    pipeline = _mmpretrain_train_pipeline(
+        'simmim/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')
+    messages = []  # 'auto' (the default) makes it a multiple of 32
+    attached = attach_curriculum([pipeline], 100, CurriculumOptions(),
+                                 messages.append)
+    assert "size_divisor='auto': 32" in messages[0]
+    stage = SharedStageIndex(0)
+    attached.drive(stage)
+    image = np.zeros((256, 256, 3), np.uint8)
+    sizes = sorted({s.size[0] for s in attached.plan.stages})
+    assert sizes == [96, 128, 192]
+    for index, planned in enumerate(attached.plan.stages):
+        stage.set(index)
+        sample = pipeline(dict(img=image.copy()))
+        side = planned.size[0]
+        assert tuple(sample['inputs'].shape[-2:]) == (side, side)
+        # the mask is in model patches (4 px): one entry per patch
+        assert tuple(sample['data_samples'].mask.shape) == (side // 4,) * 2

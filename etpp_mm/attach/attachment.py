@@ -7,11 +7,13 @@ connects each pipeline to a stage index, after which setting the index
 switches the pipeline's stage. ``EfficientTrainHook`` calls exactly these
 two, as do the analysis tools, so a tool sees the pipelines training sees.
 """
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from etpp_mm.curriculum import CurriculumPlan, stages_from_dicts
 from etpp_mm.transforms import CurriculumStageSync
+from .mask_generators import mask_patch_divisor
 from .model_stride import size_divisor_of
 from .options import CurriculumOptions
 from .resolver import CurriculumResolver, quiet, train_size
@@ -112,13 +114,19 @@ def _auto_size_divisor(pipelines: Sequence[Any], options: CurriculumOptions,
     """The divisor ``size_divisor='auto'`` stands for, logged with why."""
     setting = 'EfficientTrainHook.size_divisor=N sets it'
     if model is None:
-        log(f"size_divisor='auto': 1 (no model to read it from; {setting})")
-        return 1
-    full_size = train_size(pipelines[0], options.full_size)
-    # your own stage sizes are kept: the divisor must divide them too
-    sizes = [] if options.stages is None else [
-        stage.size for stage in stages_from_dicts(options.stages)
-    ]
-    divisor, reason = size_divisor_of(model, full_size, sizes)
+        divisor, reason = 1, 'no model to read it from'
+    else:
+        full_size = train_size(pipelines[0], options.full_size)
+        # your own stage sizes are kept: the divisor must divide them too
+        sizes = [] if options.stages is None else [
+            stage.size for stage in stages_from_dicts(options.stages)
+        ]
+        divisor, reason = size_divisor_of(model, full_size, sizes)
+    # a mask drawn in patches of its own needs whole patches at every stage
+    patch = mask_patch_divisor(pipelines)
+    if divisor % patch:
+        divisor = math.lcm(divisor, patch)
+        reason += (f'; a multiple of {patch}, the mask patches of the '
+                   "pipeline's mask generator")
     log(f"size_divisor='auto': {divisor} ({reason}; {setting})")
     return divisor

@@ -140,10 +140,11 @@ class CurriculumOptions:
             known to take only their configured size take every stage size,
             in place (same parameters and checkpoint keys; logged):
             MMPretrain's ``SwinTransformer`` without ``pad_small_map``,
-            ``MAEViT``, ``MAEPretrainDecoder`` and EfficientFormer's
-            ``AttentionWithBias`` become their variants of
-            :mod:`etpp_mm.models`; other shifted-window attentions (DaViT,
-            Swin v2) pad small maps. Defaults to True.
+            ``MAEViT``, ``MAEPretrainDecoder``, EfficientFormer's
+            ``AttentionWithBias`` and the masked-image parts of BEiT, CAE
+            and MaskFeat become their variants of :mod:`etpp_mm.models`;
+            other shifted-window attentions (DaViT, Swin v2) pad small
+            maps. Defaults to True.
         collate (str): ``'stack'``: the train loader collates with
             ``default_collate`` (one tensor a batch); ``'recipe'`` keeps its
             own; ``'auto'`` (default) stacks where it is safe and pays, see

@@ -18,9 +18,10 @@ from etpp_mm.curriculum.checks import (check_budget_within_recipe,
 from etpp_mm.ops.size import SizeLike, to_size_pair
 from etpp_mm.transforms import (FourierCrop, LowFrequencyDownsample,
                                 LowFrequencyTransform)
+from .mask_generators import mask_generator_targets
+from .options import CurriculumOptions
 from .pipeline import (find_transforms, infer_train_size, insertion_points,
                        iter_transforms)
-from .options import CurriculumOptions
 from .stage_sizing import StageSizing
 
 
@@ -218,6 +219,8 @@ class CurriculumResolver:
             if self._sizing is not None:
                 pipeline_targets += self._sizing.targets(
                     index, [s.size for s in stages], full_size)
+            pipeline_targets += mask_generator_targets(
+                pipeline, [s.size for s in stages], full_size)
             targets.append((pipeline, pipeline_targets))
         return ResolvedCurriculum(plan, targets, dropped)
 

@@ -8,7 +8,12 @@ ways):
 * a class swap to a variant here that differs only in forward:
   ``SwinTransformer`` (its window follows the size), ``MAEViT`` and
   ``MAEPretrainDecoder`` (position embeddings at any grid), EfficientFormer's
-  ``AttentionWithBias`` (its bias table read for smaller grids);
+  ``AttentionWithBias`` and BEiT's shared ``RelativePositionBias`` (their
+  bias tables read for smaller grids; BEiT's backbone then tells the bias
+  its input's patch grid), ``MaskFeatViT`` and CAE's ``CAEPretrainViT``
+  (their position embedding read at the input's grid), CAE's ``CAENeck``
+  (its mask-token count) and MaskFeat's ``HOGGenerator`` (its cells per
+  patch);
 * ``pad_small_map=True`` on the other shifted-window attentions (DaViT,
   Swin v2, SimMIM's Swin): feature maps smaller than the window are padded
   to it, MMPretrain's own option for that;
@@ -18,14 +23,21 @@ ways):
 from typing import List
 
 from mmpretrain.models.backbones import SwinTransformer
+from mmpretrain.models.backbones.beit import RelativePositionBias
 from mmpretrain.models.backbones.efficientformer import AttentionWithBias
 from mmpretrain.models.necks import MAEPretrainDecoder
-from mmpretrain.models.selfsup import MAEViT
+from mmpretrain.models.necks import CAENeck
+from mmpretrain.models.selfsup import CAEPretrainViT, MAEViT, MaskFeatViT
+from mmpretrain.models.selfsup.maskfeat import HOGGenerator
 from mmpretrain.models.utils.attention import ShiftWindowMSA
 from torch import nn
 
+from .beit import ResolutionAdaptiveRelativePositionBias, follow_patch_grid
 from .efficientformer import ResolutionAdaptiveAttentionWithBias
 from .mae import ResolutionAdaptiveMAEPretrainDecoder, ResolutionAdaptiveMAEViT
+from .mim import ResolutionAdaptiveCAENeck, ResolutionAdaptiveHOGGenerator
+from .pos_embed import (GridFollowingPosEmbed, ResolutionAdaptiveCAEPretrainViT,
+                        ResolutionAdaptiveMaskFeatViT, follow_input_grid)
 from .swin import ResolutionAdaptiveSwinTransformer
 
 # variants that change nothing but forward: the class is all there is to swap
@@ -33,7 +45,26 @@ _FORWARD_ONLY = {
     MAEViT: ResolutionAdaptiveMAEViT,
     MAEPretrainDecoder: ResolutionAdaptiveMAEPretrainDecoder,
     AttentionWithBias: ResolutionAdaptiveAttentionWithBias,
+    RelativePositionBias: ResolutionAdaptiveRelativePositionBias,
+    MaskFeatViT: ResolutionAdaptiveMaskFeatViT,
+    CAEPretrainViT: ResolutionAdaptiveCAEPretrainViT,
+    CAENeck: ResolutionAdaptiveCAENeck,
 }
+
+
+def _add_pre_hook(module: nn.Module, hook) -> None:
+    if hook not in module._forward_pre_hooks.values():
+        module.register_forward_pre_hook(hook)
+
+
+def _patch_size(model: nn.Module) -> int:
+    """The patch size of the model's (first) patch embedding, 0 if none."""
+    for module in model.modules():
+        projection = getattr(getattr(module, 'patch_embed', None),
+                             'projection', None)
+        if isinstance(projection, nn.Conv2d):
+            return projection.stride[0]
+    return 0
 
 
 def _swap_swin(module: nn.Module) -> bool:
@@ -73,6 +104,10 @@ def adapt_to_any_size(model: nn.Module) -> List[str]:
             if kind is SwinTransformer and _swap_swin(module):
                 changes.append(f'{label}: SwinTransformer -> '
                                'ResolutionAdaptiveSwinTransformer')
+        elif kind is HOGGenerator and _patch_size(model):
+            ResolutionAdaptiveHOGGenerator.adopt(module, _patch_size(model))
+            changes.append(f'{label}: HOGGenerator -> '
+                           'ResolutionAdaptiveHOGGenerator')
         elif kind in _FORWARD_ONLY:
             module.__class__ = _FORWARD_ONLY[kind]
             changes.append(f'{label}: {kind.__name__} -> '
@@ -80,6 +115,13 @@ def adapt_to_any_size(model: nn.Module) -> List[str]:
         elif isinstance(module, ShiftWindowMSA) and not module.pad_small_map:
             module.pad_small_map = True
             padded.append(label)
+    for module in model.modules():
+        # the variants that read the input's grid are told it by a hook
+        if isinstance(getattr(module, 'rel_pos_bias', None),
+                      ResolutionAdaptiveRelativePositionBias):
+            _add_pre_hook(module, follow_patch_grid)
+        if isinstance(module, GridFollowingPosEmbed):
+            _add_pre_hook(module, follow_input_grid)
     if padded:
         changes.append(
             f'{len(padded)} shifted-window attention(s) ({padded[0]}'

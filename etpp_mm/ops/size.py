@@ -157,3 +157,21 @@ def image_hw(img) -> Tuple[int, int]:
         return int(img.shape[0]), int(img.shape[1])
     raise TypeError(f'expected a numpy.ndarray or torch.Tensor, got '
                     f'{type(img).__name__}')
+
+
+def scaled_view_size(view_hw: Tuple[int, int], size_hw: Tuple[int, int],
+                     first_hw: Tuple[int, int]) -> Tuple[int, int]:
+    """The size of one view of a multi-view sample when its first view
+    goes from ``first_hw`` to ``size_hw``: every view shrinks by the same
+    ratio, so views made at other sizes keep their proportions (BEiT's
+    tokenizer copy at half the size stays at half).
+
+    Example:
+        >>> scaled_view_size((112, 112), (96, 96), (224, 224))
+        (48, 48)
+        >>> scaled_view_size((224, 224), (96, 96), (224, 224))
+        (96, 96)
+    """
+    return tuple(
+        max(1, round(v * s / f))
+        for v, s, f in zip(view_hw, size_hw, first_hw))

@@ -12,7 +12,8 @@ from mmpretrain.registry import TRANSFORMS
 
 from ..ops import fourier_crop, low_frequency_downsample
 from ..ops.downsample import check_interpolation
-from ..ops.size import SettableSize, SizeLike, check_fits, image_hw
+from ..ops.size import (SettableSize, SizeLike, check_fits, image_hw,
+                        scaled_view_size)
 
 
 class LowFrequencyTransform(SettableSize, BaseTransform):
@@ -39,7 +40,9 @@ class LowFrequencyTransform(SettableSize, BaseTransform):
 
         Args:
             results (dict): Needs ``'img'``, a NumPy array ``(H, W)`` or
-                ``(H, W, C)``.
+                ``(H, W, C)``, or a list of them (views made together, the
+                first at the train size: each shrinks by the first's
+                ratio).
 
         Returns:
             dict: ``results``, updated in place.
@@ -48,8 +51,19 @@ class LowFrequencyTransform(SettableSize, BaseTransform):
         if size is None:
             return results
         img = results['img']
-        check_fits(size, image_hw(img), name=f'{type(self).__name__}.size')
-        results['img'] = self.apply(img, size)
+        name = f'{type(self).__name__}.size'
+        if isinstance(img, (list, tuple)):
+            # views made by one transform (BEiT's image and its tokenizer's
+            # copy): the first is the train size, all shrink by its ratio
+            first = image_hw(img[0])
+            check_fits(size, first, name=name)
+            results['img'] = [
+                self.apply(view, scaled_view_size(image_hw(view), size,
+                                                  first)) for view in img
+            ]
+        else:
+            check_fits(size, image_hw(img), name=name)
+            results['img'] = self.apply(img, size)
         results['img_shape'] = size
         return results
 
