@@ -23,6 +23,21 @@ class StampLevel(BaseTransform):
         return results
 
 
+@TRANSFORMS.register_module()
+class RequireSize(BaseTransform):
+    """Fails on an image of another size than ``size``: a recipe step that
+    only takes the recipe's own size."""
+
+    def __init__(self, size=28):
+        self.size = size
+
+    def transform(self, results):
+        if results['img'].shape[:2] != (self.size, self.size):
+            raise ValueError(f'RequireSize takes {self.size} px images, got '
+                             f'{results["img"].shape[:2]}')
+        return results
+
+
 @HOOKS.register_module()
 class ProbeHook(Hook):
     """Records, per train iteration, what the model was fed and with which

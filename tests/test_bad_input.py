@@ -118,17 +118,19 @@ def image_folder(root):
     return root
 
 
-def folder_cfg(tmp_path, fmnist_root, corrupt_index):
+def folder_cfg(tmp_path, fmnist_root, corrupt_index, extra=()):
     cfg = tiny_cfg(tmp_path, fmnist_root)
     root = image_folder(tmp_path / 'images')
     cfg.train_dataloader.batch_size = 2
     cfg.train_dataloader.dataset = dict(
         type='CustomDataset', data_root=str(root), with_label=True,
         pipeline=[dict(type='LoadImageFromFile', color_type='grayscale'),
-                  dict(type='RandomResizedCrop', scale=28),
+                  dict(type='RandomResizedCrop', scale=28), *extra,
                   dict(type='PackInputs')])
     hook_cfg(cfg)['stages'] = THREE
     runner = Runner.from_cfg(cfg)
+    if corrupt_index is None:
+        return runner, None
     info = runner.train_dataloader.dataset.get_data_info(corrupt_index)
     with open(info['img_path'], 'wb') as f:
         f.write(b'\x89PNG\r\n\x1a\n not an image')
@@ -150,6 +152,25 @@ def test_corrupt_image_met_during_training(tmp_path, fmnist_root):
     with pytest.raises(SampleError) as error:
         runner.train()
     assert f'dataset index 4 ({path})' in str(error.value)
+    assert 'Fix or remove that file' in str(error.value)
+    assert error.value.blames_sample is True  # the recipe fails on it too
+
+
+def test_a_failing_curriculum_step_does_not_blame_the_file(tmp_path,
+                                                           fmnist_root):
+    """A recipe step that takes only the recipe's size, placed after the
+    stage-sized crop: the recipe alone makes every sample, so the dry run
+    names the curriculum's steps and the option to change, not the file."""
+    import probes  # noqa: F401  registers RequireSize
+    runner, path = folder_cfg(tmp_path, fmnist_root, None,
+                              extra=[dict(type='RequireSize', size=28)])
+    with pytest.raises(ValueError) as error:
+        runner.train()
+    message = str(error.value)
+    assert "while the recipe's own pipeline makes that sample" in message
+    assert "EfficientTrainHook.augment_at='full'" in message
+    assert 'RequireSize takes 28 px images' in message
+    assert 'Fix or remove' not in message and runner.iter == 0
 
 
 @pytest.mark.parametrize('tool,value', [('estimate_speedup.py', '0'),

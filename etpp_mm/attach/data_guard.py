@@ -1,18 +1,32 @@
-"""Name the sample behind a failure of the train pipeline.
+"""Name the sample behind a failure of the train pipeline, and whether the
+file or the curriculum is at fault.
 
 A corrupt or unreadable image fails deep inside a transform (``cv2.error``,
 ``AssertionError``...) with nothing saying which file it was. The
 :class:`GuardedPipeline` wraps a dataset's pipeline, without changing the
 dataset class, and re-raises any failure as :class:`SampleError` naming the
-dataset index and the file (``img_path`` of the data info).
+dataset index and the file (``img_path`` of the data info). Given the
+recipe's own pipeline (a copy made before the curriculum edited it), it
+runs that on the failing sample and blames the file only when the recipe
+fails on it too.
 """
-from typing import Any, Optional
+import copy
+from typing import Any, Optional, Sequence
 
 from .pipeline import leaf_datasets
 
 
 class SampleError(RuntimeError):
-    """A train sample could not be made; the message names it."""
+    """A train sample could not be made; the message names it.
+
+    Attributes:
+        blames_sample (bool | None): whether the recipe's own pipeline
+            fails on the sample too (``None``: not tried).
+    """
+
+    def __init__(self, message: str, blames_sample: Optional[bool] = None):
+        super().__init__(message)
+        self.blames_sample = blames_sample
 
 
 def describe_sample(data_info: Any) -> str:
@@ -37,6 +51,9 @@ class GuardedPipeline:
             ``transforms`` stay reachable (and editable) through the guard.
         seeder (EpochSeeder, optional): seeds a DataLoader worker at its
             first sample of each epoch.
+        recipe (Compose, optional): the recipe's pipeline before the
+            curriculum changed it, run on a failing sample to tell a bad
+            file from a failing curriculum step.
 
     Example:
         >>> from mmcv.transforms import Compose
@@ -47,11 +64,24 @@ class GuardedPipeline:
         etpp_mm.attach.data_guard.SampleError: the train pipeline fails on \
 dataset index 7 (a.jpg): KeyError: 'missing'. Fix or remove that file, or \
 the transform named in the traceback
+        >>> guard.recipe = Compose([lambda r: r])  # the recipe makes it
+        >>> guard(dict(sample_idx=7, img_path='a.jpg'))
+        Traceback (most recent call last):
+        ...
+        etpp_mm.attach.data_guard.SampleError: the train pipeline fails on \
+dataset index 7 (a.jpg) with the curriculum's steps, while the recipe's \
+own pipeline makes that sample: KeyError: 'missing'. The file is fine: the \
+step at fault is in the traceback; EfficientTrainHook.augment_at='full' \
+runs the recipe's steps as they are (then the low-frequency step)
     """
 
-    def __init__(self, pipeline: Any, seeder: Optional[Any] = None):
+    def __init__(self,
+                 pipeline: Any,
+                 seeder: Optional[Any] = None,
+                 recipe: Optional[Any] = None):
         self.pipeline = pipeline
         self.seeder = seeder
+        self.recipe = recipe
 
     @property
     def transforms(self):
@@ -60,18 +90,40 @@ the transform named in the traceback
     def __call__(self, data: Any) -> Any:
         if self.seeder is not None:
             self.seeder.seed_worker()
+        # the data info as the dataset gave it (transforms edit the dict)
+        original = copy.copy(data) if self.recipe is not None else data
         try:
             return self.pipeline(data)
         except SampleError:
             raise
         except Exception as error:
-            raise SampleError(
-                f'the train pipeline fails on {describe_sample(data)}: '
-                f'{type(error).__name__}: {error}. Fix or remove that file, '
-                'or the transform named in the traceback') from error
+            raise self._error(error, original) from error
+
+    def _error(self, error: Exception, data: Any) -> SampleError:
+        sample = describe_sample(data)
+        what = f'{type(error).__name__}: {error}'
+        if self.recipe is not None and self._recipe_makes(data):
+            return SampleError(
+                f'the train pipeline fails on {sample} with the '
+                "curriculum's steps, while the recipe's own pipeline makes "
+                f'that sample: {what}. The file is fine: the step at fault '
+                "is in the traceback; EfficientTrainHook.augment_at='full' "
+                "runs the recipe's steps as they are (then the "
+                'low-frequency step)', blames_sample=False)
+        return SampleError(
+            f'the train pipeline fails on {sample}: {what}. Fix or remove '
+            'that file, or the transform named in the traceback',
+            blames_sample=None if self.recipe is None else True)
+
+    def _recipe_makes(self, data: Any) -> bool:
+        try:
+            self.recipe(copy.deepcopy(data))
+        except Exception:
+            return False
+        return True
 
     def __getattr__(self, name: str) -> Any:
-        if name in ('pipeline', 'seeder'):  # unpickling, before __init__
+        if name in ('pipeline', 'seeder', 'recipe'):  # unpickling
             raise AttributeError(name)
         return getattr(self.pipeline, name)
 
@@ -79,11 +131,23 @@ the transform named in the traceback
         return f'{type(self).__name__}({self.pipeline!r})'
 
 
-def guard_pipelines(dataset: Any, seeder: Optional[Any] = None) -> None:
-    """Wrap the pipeline of every leaf dataset of ``dataset`` (once)."""
-    for leaf in leaf_datasets(dataset):
+def guard_pipelines(dataset: Any,
+                    seeder: Optional[Any] = None,
+                    recipes: Optional[Sequence[Any]] = None) -> None:
+    """Wrap the pipeline of every leaf dataset of ``dataset`` (once).
+
+    Args:
+        dataset: the train dataset (wrappers followed).
+        seeder (EpochSeeder, optional): see :class:`GuardedPipeline`.
+        recipes (list[Compose], optional): the recipe's pipelines, one per
+            leaf dataset in :func:`~.pipeline.leaf_datasets` order.
+    """
+    leaves = leaf_datasets(dataset)
+    recipes = list(recipes) if recipes is not None else [None] * len(leaves)
+    for leaf, recipe in zip(leaves, recipes):
         pipeline = getattr(leaf, 'pipeline', None)
         if isinstance(pipeline, GuardedPipeline):
             pipeline.seeder = seeder
+            pipeline.recipe = recipe
         elif pipeline is not None:
-            leaf.pipeline = GuardedPipeline(pipeline, seeder)
+            leaf.pipeline = GuardedPipeline(pipeline, seeder, recipe)

@@ -63,7 +63,9 @@ def make_stage_samples(plan: Any, resolver: Any, dataset: Any,
 
     Raises ``ValueError``: for a failure inside a transform the failing
     stage schedules, naming ``stages[i].params.Type.name`` and the value;
-    for any other failure, naming the dataset index and file.
+    for any other failure, naming the dataset index and file, and blaming
+    the curriculum's steps instead of the file when the recipe's own
+    pipeline makes that sample (see :class:`~.data_guard.GuardedPipeline`).
     """
     samples = []
     for index, planned in enumerate(plan.stages):
@@ -87,10 +89,20 @@ def make_stage_samples(plan: Any, resolver: Any, dataset: Any,
                         f'{stage_key(resolver, index)}: {values} fails in '
                         f'the train pipeline at stage {index + 1} ({size}): '
                         f'{what}. Change that value') from error
+                sample = describe_sample(_data_info(dataset, i))
+                if getattr(error, 'blames_sample', None) is False:
+                    raise ValueError(
+                        f'the train pipeline fails before training, on '
+                        f'{sample} at stage {index + 1} ({size}), with the '
+                        "curriculum's steps, while the recipe's own "
+                        f'pipeline makes that sample: {what}. The file is '
+                        'fine: the step at fault is in the traceback; '
+                        "EfficientTrainHook.augment_at='full' runs the "
+                        "recipe's steps as they are (then the low-frequency "
+                        'step)') from error
                 raise ValueError(
-                    'the train data fails before training, on '
-                    f'{describe_sample(_data_info(dataset, i))} at stage '
-                    f'{index + 1} ({size}): {what}. Fix or remove that '
+                    f'the train data fails before training, on {sample} at '
+                    f'stage {index + 1} ({size}): {what}. Fix or remove that '
                     'sample (a data failure, not a model one)') from error
         samples.append(stage_samples)
     return samples

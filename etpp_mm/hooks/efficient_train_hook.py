@@ -105,6 +105,9 @@ class EfficientTrainHook(Hook):
         dataset = loop.dataloader.dataset
         pipelines = train_pipelines(dataset)
         self._setup_collate(runner, pipelines)
+        # the recipe's own pipelines, to tell a bad file from a failing
+        # curriculum step
+        recipes = copy.deepcopy(pipelines)
         self.attached = attached = attach_curriculum(
             pipelines, loop.max_epochs, options, self._log, model=model)
         self.plan = plan = attached.plan
@@ -120,7 +123,7 @@ class EfficientTrainHook(Hook):
         self._syncs += self.validation.attach(runner, plan, self._stage_index,
                                               self._low_frequency_step)
         self._seeder = EpochSeeder(runner.seed or 0, runner.rank)
-        guard_pipelines(dataset, self._seeder)
+        guard_pipelines(dataset, self._seeder, recipes)
         if options.low_frequency == 'device':
             self._wrap_data_preprocessor(model)
         if options.drop_path_reference_budget is not None:
