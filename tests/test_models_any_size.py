@@ -295,7 +295,8 @@ def test_efficientformer_attention_reads_its_biases_for_smaller_grids():
     full = attention.attention_bias_idxs
     place = [r * 7 + c for r in range(3) for c in range(3)]
     assert torch.equal(index, full[place][:, place])
-    with pytest.raises(ValueError, match='square token grids up to 7x7'):
+    with pytest.raises(ValueError, match='8x8 token grid does not fit the '
+                       'configured 7x7'):
         attention.bias_index(8 * 8)
 
     model = MODELS.build(dict(
@@ -449,3 +450,33 @@ def test_maskfeat_and_cae_parts_follow_the_patch_grid():
     logits, latent = neck(torch.rand(2, 22, 16), torch.rand(2, 14, 16),
                           torch.rand(2, 22, 16))
     assert latent.shape == (2, 14, 16) and neck.mask_token_num == 14
+
+
+def test_hivit_attention_reads_its_biases_for_smaller_grids():
+    """HiViT's main-stage attention, swapped in place: MMPretrain's exactly
+    at the configured 14 x 14 grid (with and without a token mask); the
+    whole backbone then runs at 96 px, where MMPretrain's refuses."""
+    from mmpretrain.models.backbones.hivit import Attention
+    from etpp_mm.models import adapt_to_any_size
+    torch.manual_seed(0)
+    attention = Attention(input_size=14, dim=32, num_heads=4)
+    with torch.no_grad():
+        attention.relative_position_bias_table.normal_()
+    tokens, keep = torch.rand(2, 196, 32), torch.ones(2, 196)
+    keep[:, :5] = 0
+    reference = [attention(tokens, True), attention(tokens, True, keep)]
+    holder = torch.nn.Module()
+    holder.attn = attention
+    assert adapt_to_any_size(holder) == [
+        'attn: Attention -> ResolutionAdaptiveHiViTAttention'
+    ]
+    assert torch.equal(attention(tokens, True), reference[0])
+    assert torch.equal(attention(tokens, True, keep), reference[1])
+
+    backbone = MODELS.build(dict(type='HiViT', arch='tiny', img_size=224,
+                                 rpe=True))
+    images = torch.rand(1, 3, 96, 96)
+    with pytest.raises(RuntimeError, match='must match the size'):
+        backbone(images)
+    adapt_to_any_size(backbone)
+    assert backbone(images)[-1].shape[-2:] == (6, 6)

@@ -8,8 +8,8 @@ ways):
 * a class swap to a variant here that differs only in forward:
   ``SwinTransformer`` (its window follows the size), ``MAEViT`` and
   ``MAEPretrainDecoder`` (position embeddings at any grid), EfficientFormer's
-  ``AttentionWithBias`` and BEiT's shared ``RelativePositionBias`` (their
-  bias tables read for smaller grids; BEiT's backbone then tells the bias
+  ``AttentionWithBias``, HiViT's attention and BEiT's shared
+  ``RelativePositionBias`` (their bias tables read for smaller grids; BEiT's backbone then tells the bias
   its input's patch grid), ``MaskFeatViT`` and CAE's ``CAEPretrainViT``
   (their position embedding read at the input's grid), CAE's ``CAENeck``
   (its mask-token count) and MaskFeat's ``HOGGenerator`` (its cells per
@@ -25,6 +25,7 @@ from typing import List
 from mmpretrain.models.backbones import SwinTransformer
 from mmpretrain.models.backbones.beit import RelativePositionBias
 from mmpretrain.models.backbones.efficientformer import AttentionWithBias
+from mmpretrain.models.backbones.hivit import Attention as HiViTAttention
 from mmpretrain.models.necks import MAEPretrainDecoder
 from mmpretrain.models.necks import CAENeck
 from mmpretrain.models.selfsup import CAEPretrainViT, MAEViT, MaskFeatViT
@@ -34,6 +35,7 @@ from torch import nn
 
 from .beit import ResolutionAdaptiveRelativePositionBias, follow_patch_grid
 from .efficientformer import ResolutionAdaptiveAttentionWithBias
+from .hivit import ResolutionAdaptiveHiViTAttention
 from .mae import ResolutionAdaptiveMAEPretrainDecoder, ResolutionAdaptiveMAEViT
 from .mim import ResolutionAdaptiveCAENeck, ResolutionAdaptiveHOGGenerator
 from .pos_embed import (GridFollowingPosEmbed, ResolutionAdaptiveCAEPretrainViT,
@@ -49,6 +51,7 @@ _FORWARD_ONLY = {
     MaskFeatViT: ResolutionAdaptiveMaskFeatViT,
     CAEPretrainViT: ResolutionAdaptiveCAEPretrainViT,
     CAENeck: ResolutionAdaptiveCAENeck,
+    HiViTAttention: ResolutionAdaptiveHiViTAttention,
 }
 
 

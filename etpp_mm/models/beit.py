@@ -16,6 +16,8 @@ import torch
 from mmpretrain.models.backbones.beit import RelativePositionBias
 from torch import nn
 
+from .grid_index import sub_grid_index
+
 
 class ResolutionAdaptiveRelativePositionBias(RelativePositionBias):
     """``RelativePositionBias`` for any patch grid up to its
@@ -42,21 +44,13 @@ class ResolutionAdaptiveRelativePositionBias(RelativePositionBias):
     def index(self) -> torch.Tensor:
         """Table rows of every (query, key) pair of the current grid,
         class token first."""
-        (h, w), (full_h, full_w) = self.grid, self.window_size
-        if h > full_h or w > full_w:
-            raise ValueError(
-                f'BEiT relative position bias takes patch grids up to '
-                f'{full_h}x{full_w}, got {h}x{w}: use stage sizes no larger '
-                "than the recipe's")
         full = self.relative_position_index
         cache = self.__dict__.setdefault('_index', {})
-        key = (h, w, full.device)
+        key = (self.grid, full.device)
         if key not in cache:
-            # the same offsets as the grid placed in the configured one
-            place = [0] + [1 + r * full_w + c for r in range(h)
-                           for c in range(w)]
-            place = torch.tensor(place, device=full.device)
-            cache[key] = full[place][:, place]
+            cache[key] = sub_grid_index(full, self.grid,
+                                        tuple(self.window_size),
+                                        extra_tokens=1)
         return cache[key]
 
     def forward(self) -> torch.Tensor:

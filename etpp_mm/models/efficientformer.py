@@ -14,6 +14,8 @@ import torch
 from mmpretrain.models.backbones.efficientformer import AttentionWithBias
 from torch import nn
 
+from .grid_index import square_grid, sub_grid_index
+
 
 class ResolutionAdaptiveAttentionWithBias(AttentionWithBias):
     """``AttentionWithBias`` for any square token grid up to its
@@ -34,24 +36,13 @@ class ResolutionAdaptiveAttentionWithBias(AttentionWithBias):
     def bias_index(self, tokens: int) -> torch.Tensor:
         """The bias column of each (query, key) pair of a square grid of
         ``tokens`` tokens."""
-        side = math.isqrt(tokens)
         full = self.attention_bias_idxs
-        resolution = math.isqrt(full.shape[0])
-        if side * side != tokens or side > resolution:
-            raise ValueError(
-                f'EfficientFormer attention takes square token grids up to '
-                f'{resolution}x{resolution}, got {tokens} tokens: use '
-                'square stage sizes no larger than the recipe\'s')
+        side = math.isqrt(full.shape[0])
+        grid = square_grid(tokens, 'EfficientFormer attention')
         cache = self.__dict__.setdefault('_bias_index', {})
-        key = (side, full.device)
+        key = (grid, full.device)
         if key not in cache:
-            # full[0] holds the column of offset (a, b) at a * res + b
-            table = full[0].view(resolution, resolution)
-            rows = torch.arange(side, device=full.device)
-            y, x = (v.reshape(-1) for v in torch.meshgrid(rows, rows,
-                                                           indexing='ij'))
-            cache[key] = table[(y[:, None] - y[None]).abs(),
-                               (x[:, None] - x[None]).abs()]
+            cache[key] = sub_grid_index(full, grid, (side, side))
         return cache[key]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
