@@ -480,3 +480,30 @@ def test_hivit_attention_reads_its_biases_for_smaller_grids():
         backbone(images)
     adapt_to_any_size(backbone)
     assert backbone(images)[-1].shape[-2:] == (6, 6)
+
+
+def test_mae_hivit_masks_the_input_patches_at_any_size():
+    """MMPretrain's MAE with HiViT draws its mask over the configured 196
+    patches and fails at 96 px; the variant, swapped in place, draws the
+    same masks at 224 px from the same random state and 36-patch masks at
+    96 px, where the whole MAE loss runs."""
+    from mmpretrain.models.selfsup import MAEHiViT
+    from etpp_mm.models import adapt_to_any_size
+    torch.manual_seed(0)
+    vit = MAEHiViT(arch='tiny', img_size=224)
+    vit.init_weights()
+    images = torch.rand(2, 3, 224, 224)
+    torch.manual_seed(1)
+    reference = vit(images)
+    with pytest.raises(RuntimeError):
+        vit(torch.rand(1, 3, 96, 96))
+    holder = torch.nn.Module()
+    holder.backbone = vit
+    changes = adapt_to_any_size(holder)
+    assert changes[0] == 'backbone: MAEHiViT -> ResolutionAdaptiveMAEHiViT'
+    assert changes[1].startswith(
+        '10 x Attention -> ResolutionAdaptiveHiViTAttention (backbone.')
+    torch.manual_seed(1)
+    assert all(torch.equal(a, b) for a, b in zip(vit(images), reference))
+    latent, mask, _ = vit(torch.rand(2, 3, 96, 96))
+    assert mask.shape == (2, 36) and int(mask.sum()) == 2 * 27

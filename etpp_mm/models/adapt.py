@@ -28,7 +28,8 @@ from mmpretrain.models.backbones.efficientformer import AttentionWithBias
 from mmpretrain.models.backbones.hivit import Attention as HiViTAttention
 from mmpretrain.models.necks import MAEPretrainDecoder
 from mmpretrain.models.necks import CAENeck
-from mmpretrain.models.selfsup import CAEPretrainViT, MAEViT, MaskFeatViT
+from mmpretrain.models.selfsup import (CAEPretrainViT, MAEHiViT, MAEViT,
+                                       MaskFeatViT)
 from mmpretrain.models.selfsup.maskfeat import HOGGenerator
 from mmpretrain.models.utils.attention import ShiftWindowMSA
 from torch import nn
@@ -36,7 +37,9 @@ from torch import nn
 from .beit import ResolutionAdaptiveRelativePositionBias, follow_patch_grid
 from .efficientformer import ResolutionAdaptiveAttentionWithBias
 from .hivit import ResolutionAdaptiveHiViTAttention
-from .mae import ResolutionAdaptiveMAEPretrainDecoder, ResolutionAdaptiveMAEViT
+from .mae import (ResolutionAdaptiveMAEHiViT,
+                  ResolutionAdaptiveMAEPretrainDecoder,
+                  ResolutionAdaptiveMAEViT)
 from .mim import ResolutionAdaptiveCAENeck, ResolutionAdaptiveHOGGenerator
 from .pos_embed import (GridFollowingPosEmbed, ResolutionAdaptiveCAEPretrainViT,
                         ResolutionAdaptiveMaskFeatViT, follow_input_grid)
@@ -45,6 +48,7 @@ from .swin import ResolutionAdaptiveSwinTransformer
 # variants that change nothing but forward: the class is all there is to swap
 _FORWARD_ONLY = {
     MAEViT: ResolutionAdaptiveMAEViT,
+    MAEHiViT: ResolutionAdaptiveMAEHiViT,
     MAEPretrainDecoder: ResolutionAdaptiveMAEPretrainDecoder,
     AttentionWithBias: ResolutionAdaptiveAttentionWithBias,
     RelativePositionBias: ResolutionAdaptiveRelativePositionBias,
@@ -80,7 +84,7 @@ def _swap_swin(module: nn.Module) -> bool:
 def adapt_to_any_size(model: nn.Module) -> List[str]:
     """Make every part of ``model`` known to take only its configured size
     take any smaller one (see the module's description); returns one line
-    per change.
+    per kind of change (modules of one class changed alike share a line).
 
     Example:
         >>> import torch
@@ -95,7 +99,8 @@ def adapt_to_any_size(model: nn.Module) -> List[str]:
         >>> adapt_to_any_size(model)  # already adapted
         []
     """
-    changes, padded = [], []
+    swaps = {}  # (class, variant) -> the modules changed, in order
+    padded = []
     handled = set()  # the submodules of a swapped or kept Swin
     for name, module in model.named_modules():
         if id(module) in handled:
@@ -104,20 +109,20 @@ def adapt_to_any_size(model: nn.Module) -> List[str]:
         kind = type(module)
         if kind in (SwinTransformer, ResolutionAdaptiveSwinTransformer):
             handled.update(id(m) for m in module.modules())
-            if kind is SwinTransformer and _swap_swin(module):
-                changes.append(f'{label}: SwinTransformer -> '
-                               'ResolutionAdaptiveSwinTransformer')
+            if kind is not SwinTransformer or not _swap_swin(module):
+                continue
         elif kind is HOGGenerator and _patch_size(model):
             ResolutionAdaptiveHOGGenerator.adopt(module, _patch_size(model))
-            changes.append(f'{label}: HOGGenerator -> '
-                           'ResolutionAdaptiveHOGGenerator')
         elif kind in _FORWARD_ONLY:
             module.__class__ = _FORWARD_ONLY[kind]
-            changes.append(f'{label}: {kind.__name__} -> '
-                           f'{type(module).__name__}')
         elif isinstance(module, ShiftWindowMSA) and not module.pad_small_map:
             module.pad_small_map = True
             padded.append(label)
+            continue
+        else:
+            continue
+        swaps.setdefault((kind.__name__, type(module).__name__),
+                         []).append(label)
     for module in model.modules():
         # the variants that read the input's grid are told it by a hook
         if isinstance(getattr(module, 'rel_pos_bias', None),
@@ -125,6 +130,11 @@ def adapt_to_any_size(model: nn.Module) -> List[str]:
             _add_pre_hook(module, follow_patch_grid)
         if isinstance(module, GridFollowingPosEmbed):
             _add_pre_hook(module, follow_input_grid)
+    changes = [
+        f'{labels[0]}: {kind} -> {variant}' if len(labels) == 1 else
+        f'{len(labels)} x {kind} -> {variant} ({labels[0]}, ...)'
+        for (kind, variant), labels in swaps.items()
+    ]
     if padded:
         changes.append(
             f'{len(padded)} shifted-window attention(s) ({padded[0]}'

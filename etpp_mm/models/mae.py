@@ -19,7 +19,7 @@ from typing import Optional, Tuple
 
 import torch
 from mmpretrain.models.necks import MAEPretrainDecoder
-from mmpretrain.models.selfsup import MAEViT
+from mmpretrain.models.selfsup import MAEHiViT, MAEViT
 from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS
 
@@ -111,3 +111,35 @@ class ResolutionAdaptiveMAEPretrainDecoder(MAEPretrainDecoder):
             x = block(x)
         x = self.decoder_pred(self.decoder_norm(x))
         return x[:, 1:, :]  # drop the cls token
+
+
+@MODELS.register_module()
+class ResolutionAdaptiveMAEHiViT(MAEHiViT):
+    """``MAEHiViT`` that pre-trains at any input size divisible by the
+    patch size: its random masking draws over the input's patches instead
+    of the configured 14 x 14 (HiViT interpolates its position embedding by
+    itself). At the configured size it draws the same masks as MMPretrain's
+    from the same random state. Same arguments as ``MAEHiViT``.
+
+    Example:
+        >>> vit = ResolutionAdaptiveMAEHiViT(arch='tiny', img_size=224)
+        >>> latent, mask, ids_restore = vit(torch.rand(1, 3, 96, 96))
+        >>> tuple(mask.shape)  # 36 patches
+        (1, 36)
+    """
+
+    def forward(self, x: torch.Tensor, mask: Optional[bool] = True):
+        self.__dict__['_patches'] = (x.shape[-2] // self.patch_size) * (
+            x.shape[-1] // self.patch_size)
+        return super().forward(x, mask)
+
+    def masking_id(self, batch_size: int, mask_ratio: float):
+        patches = self.__dict__.get('_patches', self.pos_embed.size(1))
+        device = self.pos_embed.device
+        keep = int(patches * (1 - mask_ratio))
+        # a random order of the patches: the first `keep` stay visible
+        order = torch.rand(batch_size, patches, device=device).argsort(dim=1)
+        restore = order.argsort(dim=1)
+        mask = torch.ones(batch_size, patches, device=device)
+        mask[:, :keep] = 0
+        return order[:, :keep], restore, torch.gather(mask, 1, restore)
