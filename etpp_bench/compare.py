@@ -15,13 +15,14 @@ from etpp_bench.knn import (knn_score_note, knn_score_text, run_scores,
                             scored_epoch)
 from etpp_bench.plot import plot_runs
 from etpp_bench.recipe import Recipe
-from etpp_bench.report import (format_progress, format_report,
-                               format_results_table, format_timing_table,
-                               header_lines)
+from etpp_bench.report import (format_pareto_table, format_progress,
+                               format_report, format_results_table,
+                               format_timing_table, header_lines)
 from etpp_bench.runs import command_text
 from etpp_bench.summary import (RunResult, check_target, result_of, summarize,
                                 timings_by_variant)
-from etpp_bench.variants import Variant, run_config_text, run_key, run_order
+from etpp_bench.variants import (Variant, run_cfg_options, run_config_text,
+                                 run_key, run_order)
 
 RUN_CONFIG = 'run_config.py'
 # MMEngine's work dir inside a run folder: MMEngine dumps the merged config
@@ -61,8 +62,6 @@ def train_runs(args: Any, campaign: Campaign, recipe: Recipe,
     """
     order = run_order(variants, args.seeds)
     keys = [run_key(v, s, settings) for s, v in order]
-    extra_args = ['--cfg-options', *args.cfg_options] \
-        if args.cfg_options else []
     results, failed, entries = [], [], []
 
     def eta(start):
@@ -79,6 +78,8 @@ def train_runs(args: Any, campaign: Campaign, recipe: Recipe,
                                 seconds, score, eta, args.metric, detail))
 
         def train(run_dir):
+            options = run_cfg_options(args.cfg_options, variant)
+            extra_args = ['--cfg-options', *options] if options else []
             config_path = osp.join(run_dir, RUN_CONFIG)
             with open(config_path, 'w') as f:
                 f.write(run_config_text(
@@ -151,12 +152,16 @@ def write_outputs(args: Any, command: str, recipe: Recipe,
     say()
     say(format_results_table(summaries, args.metric))
     say()
+    say(format_pareto_table(summaries, args.metric))
+    say()
     say(target.text)
     report = args.report or osp.join(args.work_dir, 'benchmark.md')
     plot = args.plot or osp.join(args.work_dir, 'benchmark.png')
     name = osp.splitext(osp.basename(args.config))[0]
+    shortened = any(v.is_shortened for v in variants)
     plot_runs(summaries, plot, args.metric,
-              f'{name}: {args.preset} against the recipe, seeds '
+              f'{name}: {args.preset} against the recipe'
+              + (', full and shortened' if shortened else '') + ', seeds '
               f"{', '.join(map(str, args.seeds))}")
     threads = args.threads or torch.get_num_threads()
     text = format_report(

@@ -48,6 +48,8 @@ class Recipe:
             self.visualizer_type = 'UniversalVisualizer'
         # Plain data for run configs (other hooks, e.g. EMA, are kept).
         self.plain_hooks = list(cfg.to_dict().get('custom_hooks', None) or [])
+        # Plain data, for the schedule of a shortened recipe.
+        self.param_scheduler = cfg.to_dict().get('param_scheduler', None)
 
     def require_epochs(self, why: str) -> None:
         """Raise ``ValueError`` unless ``train_cfg.max_epochs`` is an int."""

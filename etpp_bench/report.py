@@ -11,7 +11,9 @@ import mmpretrain
 import torch
 
 import etpp_mm
+from etpp_bench.pareto import dominated_by
 from etpp_bench.runs import plain_number
+from etpp_bench.shorten import describe_change
 from etpp_bench.summary import (RunResult, SizeTiming, TargetCheck,
                                 VariantSummary, format_number)
 from etpp_bench.variants import Variant
@@ -93,7 +95,8 @@ def format_results_table(summaries: Sequence[VariantSummary],
     for s in summaries:
         variant = s.variant
         budget = 'recipe' if variant.is_baseline else \
-            format_number(variant.budget)
+            f'shortened to {variant.shortened}' if variant.is_shortened \
+            else format_number(variant.budget)
         epochs = '?' if variant.real_epochs is None else \
             str(variant.real_epochs)
         spread = 'n/a' if not s.scores else \
@@ -159,6 +162,54 @@ def format_timing_table(timings: Sequence[Tuple[str, Sequence[SizeTiming]]],
     return '\n'.join(lines)
 
 
+def format_pareto_table(summaries: Sequence[VariantSummary],
+                        metric: str = 'top-1') -> str:
+    """The Markdown table of each variant's runs (wall time and score per
+    seed), its means, and whether it is on the Pareto front, fastest
+    first (variants without runs last).
+
+    Example:
+        >>> from etpp_bench.variants import make_variants
+        >>> from etpp_bench.summary import summarize
+        >>> variants = make_variants([10], 'etpp', shortened=[10])
+        >>> results = [RunResult('baseline', 0, 150, 92.0),
+        ...            RunResult('recipe e10', 0, 100, 91.6),
+        ...            RunResult('etpp b10', 0, 105, 91.5)]
+        >>> print(format_pareto_table(summarize(variants, [0], results)))
+        | variant | runs: wall time, top-1 | wall time mean | top-1 mean | \
+on the Pareto front |
+        |---|---|---|---|---|
+        | recipe e10 | s0 100.0 s, 91.60 | 100.0 s | 91.60 | yes |
+        | etpp b10 | s0 105.0 s, 91.50 | 105.0 s | 91.50 | no: \
+recipe e10 beats it |
+        | baseline | s0 2.5 min, 92.00 | 2.5 min | 92.00 | yes |
+    """
+    beaten = dominated_by(summaries)
+    rows = sorted(
+        zip(summaries, beaten),
+        key=lambda row: (not row[0].scores, row[0].seconds_mean or 0.0))
+    lines = [
+        f'| variant | runs: wall time, {metric} | wall time mean | '
+        f'{metric} mean | on the Pareto front |',
+        '|---|---|---|---|---|',
+    ]
+    for summary, winner in rows:
+        if not summary.scores:
+            lines.append(f'| {summary.variant.name} | no finished run | - | '
+                         '- | n/a |')
+            continue
+        runs = '; '.join(
+            f's{seed} {format_duration(seconds)}, {score:.2f}'
+            for seed, seconds, score in zip(summary.seeds, summary.seconds,
+                                            summary.scores))
+        front = 'yes' if winner is None else f'no: {winner} beats it'
+        lines.append(
+            f'| {summary.variant.name} | {runs} | '
+            f'{format_duration(summary.seconds_mean)} | '
+            f'{summary.score_mean:.2f} | {front} |')
+    return '\n'.join(lines)
+
+
 def format_runs_table(order: Sequence[Tuple[int, Variant]],
                       results: Sequence[RunResult],
                       metric: str = 'top-1') -> str:
@@ -204,7 +255,8 @@ def format_report(title: str,
                   timing: str = '',
                   score_note: Optional[str] = None) -> str:
     """The Markdown report: the settings, the table of variants, the
-    verdict on the target, every run, the failed runs and the plot.
+    verdict on the target, the Pareto front of score against wall time,
+    every run, the failed runs and the plot.
 
     Args:
         title (str): the first heading.
@@ -243,9 +295,16 @@ def format_report(title: str,
         "start to end. Measured speed-up: the baseline's mean wall time "
         "over the variant's (ratio of means). Theoretical speed-up: the "
         "recipe's compute over the curriculum's, counted in pixels (the "
-        "plan's `speedup`).", '',
+        "plan's `speedup`), or over the shortened recipe's (the ratio of "
+        "their epochs).", '',
         '## Target', '', f'**{target.text.split(":", 1)[0]}**:'
-        f'{target.text.split(":", 1)[1]}', ''
+        f'{target.text.split(":", 1)[1]}', '',
+        f'## Pareto front: {metric} against wall time', '',
+        format_pareto_table(summaries, metric), '',
+        'On the Pareto front: no other variant beats it, that is has a '
+        f'mean wall time as short or shorter and a mean {metric} as high '
+        'or higher, one of the two strictly (means over the seeds that '
+        'finished; rows in order of mean wall time).', ''
     ]
     if timing:
         lines += [
@@ -318,7 +377,8 @@ def header_lines(args: Any, command: str, recipe: Any,
             'that counts in its wall time')
     split = '' if recipe.val_split is None else \
         f" (split '{recipe.val_split}')"
-    curricula = [v for v in variants if not v.is_baseline]
+    curricula = [v for v in variants if v.is_curriculum]
+    shortened = [v for v in variants if v.is_shortened]
     lines = [
         ('Command', f'`{command}`'),
         ('Date', f"report written {time.strftime('%Y-%m-%d %H:%M %Z')}" +
@@ -344,9 +404,22 @@ def header_lines(args: Any, command: str, recipe: Any,
         ('Wall time', 'each tools/train.py process from start to end '
          '(start-up, data loading, training, validation, checkpoints)'),
     ]
+    if shortened:
+        lines.append(
+            ('Shortened recipes', 'the plain recipe with train_cfg.'
+             'max_epochs and every param_scheduler position and length '
+             'scaled to the shorter length (rounded, phases kept apart; '
+             '--cfg-options setting them are not passed to these runs): ' +
+             '; '.join(
+                 f'{v.name} (' + describe_change(
+                     recipe.param_scheduler, v.param_scheduler or (),
+                     recipe.epochs, v.shortened) + ')' for v in shortened)))
     if score and recipe.cfg.get('val_dataloader', None):
         lines.append(('Validation', validation))
     if args.cfg_options:
         lines.append(('Options', 'every run: `--cfg-options ' +
-                      shlex.join(args.cfg_options) + '`'))
+                      shlex.join(args.cfg_options) + '`' +
+                      (' (the shortened recipes without those setting '
+                       'train_cfg.max_epochs or param_scheduler)'
+                       if shortened else '')))
     return lines

@@ -211,7 +211,7 @@ def check_target(summaries: Sequence[VariantSummary],
     target_budget = fraction * recipe_epochs
     baseline = next((s for s in summaries if s.variant.is_baseline), None)
     candidates = [
-        s for s in summaries if not s.variant.is_baseline and abs(
+        s for s in summaries if s.variant.is_curriculum and abs(
             s.variant.budget - target_budget) <= _BUDGET_TOLERANCE *
         max(1.0, target_budget)
     ]

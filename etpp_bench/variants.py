@@ -1,11 +1,12 @@
-"""The sides of a benchmark: the plain recipe (the baseline) and the recipe
-with an ``EfficientTrainHook`` at one budget, each run once per seed; their
-order, cache keys and run configs.
+"""The sides of a benchmark: the plain recipe (the baseline), the recipe
+with an ``EfficientTrainHook`` at one budget, and the plain recipe shortened
+to fewer epochs, each run once per seed; their order, cache keys and run
+configs.
 """
 import ast
 import pprint
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from etpp_bench.cache import cache_key
@@ -14,6 +15,8 @@ from etpp_mm.analysis.cli import parse_cfg_options
 from etpp_mm.curriculum import PRESETS, check_budget, preset_stages
 
 BASELINE = 'baseline'
+# The name of the plain recipe shortened to EPOCHS epochs: 'recipe e12'.
+SHORTENED = 'recipe e{}'
 # The target a curriculum should meet at 2/3 of the recipe's compute: top-1
 
 Number = Union[int, float]
@@ -24,11 +27,13 @@ class Variant:
     """One side of the comparison.
 
     Args:
-        name (str): ``'baseline'`` or ``'<preset> b<budget>'``.
+        name (str): ``'baseline'``, ``'<preset> b<budget>'`` or ``'recipe
+            e<epochs>'``.
         budget (float, optional): equivalent full-size epochs of the
-            curriculum; ``None`` for the baseline (the plain recipe).
+            curriculum; ``None`` for the plain recipe (the baseline, or
+            shortened).
         preset (str, optional): the ``EfficientTrainHook`` preset; ``None`` for
-            the baseline.
+            the plain recipe.
         size_divisor (int): the hook's ``size_divisor``.
         real_epochs (int, optional): epochs the run trains (the recipe's, or
             the plan's).
@@ -36,12 +41,20 @@ class Variant:
             in pixels (1 for the baseline).
         hook_options (tuple): more ``EfficientTrainHook`` arguments as
             ``(key, value)`` pairs (e.g. ``(('batch_scale', 'auto'),)``).
+        shortened (int, optional): the plain recipe's ``max_epochs`` in a
+            shortened recipe; ``None`` otherwise.
+        param_scheduler (tuple of dict, optional): the shortened recipe's
+            compressed schedulers
+            (:func:`etpp_bench.shorten.shorten_schedule`); ``None`` until
+            planned.
 
     Example:
         >>> Variant('etpp b7.5', 7.5, 'etpp', 4).folder
         'etpp-b7.5'
         >>> Variant('etpp b10', 10, 'etpp', 4).hook_cfg()['budget']
         10
+        >>> Variant('recipe e12', shortened=12).is_shortened
+        True
     """
     name: str
     budget: Optional[Number] = None
@@ -50,10 +63,22 @@ class Variant:
     real_epochs: Optional[int] = None
     theoretical_speedup: float = 1.0
     hook_options: Tuple[Tuple[str, Any], ...] = ()
+    shortened: Optional[int] = None
+    # Dicts cannot be hashed: the schedule counts in identity() instead.
+    param_scheduler: Optional[Tuple[Dict[str, Any], ...]] = field(
+        default=None, compare=False)
 
     @property
     def is_baseline(self) -> bool:
-        return self.budget is None
+        return self.budget is None and self.shortened is None
+
+    @property
+    def is_shortened(self) -> bool:
+        return self.shortened is not None
+
+    @property
+    def is_curriculum(self) -> bool:
+        return self.budget is not None
 
     @property
     def folder(self) -> str:
@@ -62,8 +87,8 @@ class Variant:
 
     def hook_cfg(self) -> Dict[str, Any]:
         """The ``EfficientTrainHook`` config of a curriculum variant."""
-        if self.is_baseline:
-            raise ValueError('the baseline trains the plain recipe: no hook')
+        if not self.is_curriculum:
+            raise ValueError(f'{self.name} trains the plain recipe: no hook')
         return dict(
             type='EfficientTrainHook',
             preset=self.preset,
@@ -77,6 +102,11 @@ class Variant:
         the size divisor keeps its cached runs."""
         if self.is_baseline:
             return dict(variant=BASELINE)
+        if self.is_shortened:
+            return dict(variant=self.name, shortened=self.shortened,
+                        param_scheduler=[
+                            dict(s) for s in self.param_scheduler or ()
+                        ])
         identity = dict(
             variant=self.name,
             preset=self.preset,
@@ -91,16 +121,19 @@ def make_variants(budgets: Sequence[Number],
                   preset: str,
                   size_divisor: int = 1,
                   hook_options: Optional[Mapping[str, Any]] = None,
-                  labelled: Sequence[Tuple[str, Number, Mapping]] = ()
-                  ) -> List[Variant]:
-    """The baseline, one curriculum variant per budget (in the order of
-    ``budgets``, each with ``hook_options``), then one per ``labelled``
-    ``(label, budget, hook options)`` (epochs and speed-ups are filled in
-    later from the plans).
+                  labelled: Sequence[Tuple[str, Number, Mapping]] = (),
+                  shortened: Sequence[Number] = ()) -> List[Variant]:
+    """The baseline, one shortened recipe per ``shortened`` epochs (longest
+    first), one curriculum variant per budget (in the order of ``budgets``,
+    each with ``hook_options``), then one per ``labelled`` ``(label, budget,
+    hook options)`` (epochs, speed-ups and compressed schedules are filled
+    in later from the recipe).
 
     Example:
         >>> [v.name for v in make_variants([10.0, 7.5], 'etpp', 4)]
         ['baseline', 'etpp b10', 'etpp b7.5']
+        >>> [v.name for v in make_variants([10], 'etpp', shortened=[8, 12])]
+        ['baseline', 'recipe e12', 'recipe e8', 'etpp b10']
         >>> variants = make_variants(
         ...     [10], 'etpp', 4, {'augment_at': 'stage'},
         ...     [('batch', 10, {'batch_scale': 'auto'})])
@@ -109,6 +142,9 @@ def make_variants(budgets: Sequence[Number],
 'budget': 10, 'size_divisor': 4, 'batch_scale': 'auto'})
     """
     variants = [Variant(BASELINE)]
+    # Next to the baseline: the report then reads down the recipe's line.
+    for epochs in sorted((plain_number(e) for e in shortened), reverse=True):
+        variants.append(Variant(SHORTENED.format(epochs), shortened=epochs))
     common = tuple((hook_options or {}).items())
     for label, budget, options in [(preset, b, dict(common))
                                    for b in budgets] + list(labelled):
@@ -232,7 +268,9 @@ def run_config_text(recipe: str,
                     visualizer_type: str = 'UniversalVisualizer',
                     final_val_only: bool = False) -> str:
     """The config of one run: it inherits ``recipe`` through ``_base_`` and
-    adds the imports, the hook (curriculum variants only) and the seed.
+    adds the imports, the hook (curriculum variants only), the shortened
+    ``max_epochs`` and ``param_scheduler`` (shortened recipes only) and the
+    seed.
 
     ``other_hooks`` are the recipe's own ``custom_hooks``: a list in a
     child config replaces the base's, so they are written out again.
@@ -245,29 +283,33 @@ def run_config_text(recipe: str,
         (['/r/recipe.py'], 10)
         >>> scope['randomness']
         {'seed': 1}
+        >>> short = Variant('recipe e5', shortened=5, param_scheduler=(
+        ...     dict(type='MultiStepLR', milestones=[2, 4]),))
+        >>> exec(run_config_text('/r/recipe.py', short, 1,
+        ...                      final_val_only=True), scope)
+        >>> scope['train_cfg'], scope['param_scheduler'][0]['milestones']
+        ({'max_epochs': 5, 'val_interval': 1000000000}, [2, 4])
     """
     hooks = [dict(h) for h in other_hooks]
-    if not variant.is_baseline:
+    if variant.is_curriculum:
         hooks.append(variant.hook_cfg())
-    hooks_text = pprint.pformat(hooks, width=72, sort_dicts=False)
-    try:
-        ast.literal_eval(hooks_text)
-    except (ValueError, SyntaxError) as err:
-        raise ValueError(
-            "the recipe's custom_hooks hold values that cannot be written "
-            f'into a config file ({hooks_text}): give their type as a '
-            'string') from err
+    hooks_text = _config_literal(hooks, "the recipe's custom_hooks")
+    what = ''
+    if variant.is_curriculum:
+        what = ' with EfficientTrainHook'
+    elif variant.is_shortened:
+        what = f' shortened to {variant.shortened} epoch(s)'
     lines = [
-        f'# Benchmark run: {variant.name}, seed {seed}. The recipe'
-        + ('' if variant.is_baseline else ' with EfficientTrainHook')
-        + ' and the seed;',
+        f'# Benchmark run: {variant.name}, seed {seed}. The recipe{what} and '
+        'the seed;',
         '# the benchmark passes its --cfg-options to every run alike '
-        '(command.txt).',
+        '(command.txt)' + (', but for the max_epochs and param_scheduler '
+                           'written here.' if variant.is_shortened else '.'),
         f'_base_ = [{recipe!r}]',
         f'custom_imports = dict(imports={list(imports)!r}, '
         'allow_failed_imports=False)',
     ]
-    if hooks or not variant.is_baseline:
+    if hooks or variant.is_curriculum:
         lines.append(f'custom_hooks = {hooks_text}')
     lines += [
         f'randomness = dict(seed={seed})',
@@ -276,14 +318,71 @@ def run_config_text(recipe: str,
         f'visualizer = dict(type={visualizer_type!r}, '
         "vis_backends=[dict(type='LocalVisBackend')])",
     ]
+    train_cfg = []
+    if variant.is_shortened:
+        if variant.param_scheduler is None:
+            raise ValueError(f'{variant.name} has no compressed schedule yet: '
+                             'plan it from the recipe first')
+        # A list replaces the base's schedulers whole (a dict would be
+        # merged into a base dict key by key).
+        schedulers = _config_literal(list(variant.param_scheduler),
+                                     "the recipe's param_scheduler")
+        lines += [
+            '# The plain recipe shortened: its schedule compressed to '
+            'max_epochs.',
+            f'param_scheduler = {schedulers}',
+        ]
+        train_cfg.append(f'max_epochs={variant.shortened}')
     if final_val_only:
         lines += [
             '# One validation, after the last epoch (MMEngine always runs '
             'it then):',
             '# each variant pays for it once, whatever its epoch count.',
-            'train_cfg = dict(val_interval=10**9)',
         ]
+        train_cfg.append('val_interval=10**9')
+    if train_cfg:
+        lines.append(f"train_cfg = dict({', '.join(train_cfg)})")
     return '\n'.join(lines) + '\n'
+
+
+def _config_literal(value: Any, what: str) -> str:
+    """``value`` as Python text a config file can hold."""
+    text = pprint.pformat(value, width=72, sort_dicts=False)
+    try:
+        ast.literal_eval(text)
+    except (ValueError, SyntaxError) as err:
+        raise ValueError(
+            f'{what} hold values that cannot be written into a config file '
+            f'({text}): give their type as a string') from err
+    return text
+
+
+def run_cfg_options(cfg_options: Optional[Sequence[str]],
+                    variant: Variant) -> List[str]:
+    """The ``--cfg-options`` strings one variant's runs get: all of them,
+    but for a shortened recipe those setting ``train_cfg.max_epochs`` or the
+    ``param_scheduler``, which ``tools/train.py`` would apply over the run
+    config's compressed ones (they are in the recipe the compression
+    started from).
+
+    Example:
+        >>> options = ['train_cfg.max_epochs=4', 'param_scheduler.0.end=2',
+        ...            'model.head.in_channels=32']
+        >>> run_cfg_options(options, Variant('recipe e2', shortened=2))
+        ['model.head.in_channels=32']
+        >>> len(run_cfg_options(options, Variant('baseline')))
+        3
+    """
+    if not variant.is_shortened:
+        return list(cfg_options or [])
+    kept = []
+    for option in cfg_options or []:
+        key = option.split('=', 1)[0].strip()
+        if key == 'train_cfg.max_epochs' or key == 'param_scheduler' \
+                or key.startswith('param_scheduler.'):
+            continue
+        kept.append(option)
+    return kept
 
 
 def labelled_variants(

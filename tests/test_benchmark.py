@@ -1,7 +1,8 @@
 """The benchmark of a curriculum against its recipe: the pure parts (run
-order, aggregation, speed-ups, the target's verdict, report text) on
-made-up run records, bad input, and the tool on tiny real Fashion-MNIST
-trainings, resumed from its cache."""
+order, aggregation, speed-ups, the target's verdict, the Pareto front,
+report text) on made-up run records, bad input, and the tool on tiny real
+Fashion-MNIST trainings (the recipe, shortened and with the curriculum),
+resumed from its cache."""
 import importlib.util
 import json
 import os.path as osp
@@ -11,6 +12,7 @@ from mmengine.config import Config
 
 from conftest import ROOT
 from etpp_bench.campaign import eta_seconds
+from etpp_bench.pareto import dominated_by
 from etpp_bench.plot import plot_runs
 from etpp_bench.report import format_report
 from etpp_bench.summary import RunResult, check_target, summarize
@@ -273,6 +275,65 @@ def test_report_text_and_plot(tmp_path):
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
+def test_shortened_recipes_pareto_front_report_and_plot(tmp_path):
+    variants = make_variants([10], 'etpp', 4, shortened=[10, 12])
+    assert [v.name for v in variants] == [
+        'baseline', 'recipe e12', 'recipe e10', 'etpp b10'
+    ]
+    short = variants[2]
+    assert short.is_shortened and not short.is_baseline
+    assert short.folder == 'recipe-e10'
+    with pytest.raises(ValueError, match='plain recipe'):
+        short.hook_cfg()
+    results = [
+        RunResult('baseline', 0, 150, 92.0),
+        RunResult('recipe e12', 0, 120, 91.6),
+        RunResult('recipe e10', 0, 100, 91.9),
+        RunResult('etpp b10', 0, 110, 91.9),
+        RunResult('baseline', 1, 150, 92.2),
+        RunResult('recipe e12', 1, 120, 91.8),
+        RunResult('recipe e10', 1, 100, 91.7),
+        RunResult('etpp b10', 1, 110, 91.7),
+    ]
+    summaries = summarize(variants, [0, 1], results)
+    # e10 is as good as b10 and faster; e12 is beaten by both (the fastest
+    # is named)
+    assert dominated_by(summaries) == [None, 'recipe e10', None, 'recipe e10']
+    # the target judges curricula only: the shortened recipe at 2/3 of the
+    # epochs is a control, not a candidate
+    check = check_target(summaries, 15)
+    assert check.text.startswith('Met: etpp b10')
+    assert 'recipe e10' not in check.text
+    text = format_report('Title', [], summaries, run_order(variants, [0, 1]),
+                         results, check)
+    pareto = text.split('## Pareto front: top-1 against wall time')[1]
+    rows = [line for line in pareto.split('\n## ')[0].splitlines()
+            if line.startswith('| ')]
+    assert rows[1:] == [
+        '| recipe e10 | s0 100.0 s, 91.90; s1 100.0 s, 91.70 | 100.0 s | '
+        '91.80 | yes |',
+        '| etpp b10 | s0 110.0 s, 91.90; s1 110.0 s, 91.70 | 110.0 s | '
+        '91.80 | no: recipe e10 beats it |',
+        '| recipe e12 | s0 2.0 min, 91.60; s1 2.0 min, 91.80 | 2.0 min | '
+        '91.70 | no: recipe e10 beats it |',
+        '| baseline | s0 2.5 min, 92.00; s1 2.5 min, 92.20 | 2.5 min | '
+        '92.10 | yes |',
+    ]
+    assert '| recipe e10 | shortened to 10 | ? |' in text
+    png = tmp_path / 'plot.png'
+    plot_runs(summaries, str(png))
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    # the shortened recipe's cache key holds its compressed schedule
+    settings = {'threads': 1}
+    planned = Variant('recipe e10', shortened=10, param_scheduler=(
+        dict(type='MultiStepLR', milestones=[5]), ))
+    assert run_key(planned, 0, settings) != run_key(
+        Variant('recipe e10', shortened=10, param_scheduler=(
+            dict(type='MultiStepLR', milestones=[4]), )), 0, settings)
+    assert run_key(variants[0], 0, settings) == run_key(
+        make_variants([10], 'etpp')[0], 0, settings)
+
+
 @pytest.mark.parametrize('config, options, words', [
     (RECIPE, ['--budgets', '0'], ['--budgets', '0']),
     (RECIPE, ['--budgets', '10', '--seeds'], ['--seeds', 'empty']),
@@ -287,6 +348,14 @@ def test_report_text_and_plot(tmp_path):
      ['stage b10', 'batch_scale', 'huge']),
     (RECIPE, ['--budgets', '10', '--hook-options', 'augment_at=sideways'],
      ['etpp b10', 'augment_at', 'sideways']),
+    (RECIPE, ['--budgets', '10', '--shortened', '0'], ['--shortened', '0']),
+    (RECIPE, ['--budgets', '10', '--shortened', '15'],
+     ['--shortened 15', 'max_epochs (15)']),
+    (RECIPE, ['--budgets', '10', '--shortened', '7.5'],
+     ['--shortened 7.5', 'whole epochs']),
+    # the 1-epoch warm-up and the cosine cannot both fit in one epoch
+    (RECIPE, ['--budgets', '10', '--shortened', '1'],
+     ['--shortened 1', 'phases']),
 ])
 def test_the_tool_refuses_bad_input_before_training(tmp_path, config,
                                                     options, words):
@@ -326,13 +395,15 @@ def test_tool_trains_tiny_runs_reports_and_resumes_from_its_cache(
     report = tmp_path / 'docs' / 'bench.md'
     plot = tmp_path / 'docs' / 'images' / 'bench.png'
     # 64 training images in 2 batches, 2 epochs (the curriculum at budget 1:
-    # 1.09 epochs at 12 px, 0.78 at 20, 0.4 at 28, in 3 real epochs), a
-    # ResNet at half width. One seed:
+    # 1.09 epochs at 12 px, 0.78 at 20, 0.4 at 28, in 3 real epochs; the
+    # recipe shortened to 1 epoch), a ResNet at half width. One seed:
     # each run costs ~10 s on 2 cores, most of it importing torch and
-    # MMPretrain; several seeds are aggregated in the tests above.
+    # MMPretrain; several seeds are aggregated in the tests above. The
+    # recipe's warm-up (1 epoch) and cosine are given by iteration, so that
+    # 2 epochs compress to 1: 2 iterations of warm-up become 1.
     argv = [
-        RECIPE, '--budgets', '1', '--seeds', '1', '--size-divisor', '4',
-        '--threads', '1', '--work-dir',
+        RECIPE, '--budgets', '1', '--shortened', '1', '--seeds', '1',
+        '--size-divisor', '4', '--threads', '1', '--work-dir',
         str(work_dir), '--report',
         str(report), '--plot',
         str(plot), '--cfg-options',
@@ -342,24 +413,31 @@ def test_tool_trains_tiny_runs_reports_and_resumes_from_its_cache(
         'val_dataloader.dataset.indices=32', 'train_dataloader.batch_size=32',
         'train_cfg.max_epochs=2', 'model.backbone.stem_channels=4',
         'model.backbone.base_channels=4', 'model.head.in_channels=32',
-        'default_hooks.checkpoint.interval=-1'
+        'default_hooks.checkpoint.interval=-1',
+        'param_scheduler.0.by_epoch=False',
+        'param_scheduler.0.convert_to_iter_based=False',
+        'param_scheduler.0.end=2', 'param_scheduler.1.by_epoch=False',
+        'param_scheduler.1.begin=2'
     ]
     first = tool.main(argv)
     printed = capsys.readouterr().out
-    assert first['new_runs'] == 2 and first['cached_runs'] == 0
+    assert first['new_runs'] == 3 and first['cached_runs'] == 0
     assert [name.split('_')[:2] for name in trained] == [['baseline', 's1'],
+                                                         ['recipe-e1', 's1'],
                                                          ['etpp-b1', 's1']]
-    assert '[run 1/2] start   baseline  seed 1' in printed
-    assert '[run 1/2] done    baseline  seed 1  wall' in printed
-    assert '[run 2/2] start   etpp b1  seed 1  ETA' in printed
-    assert '[run 2/2] done    etpp b1  seed 1  wall' in printed
+    assert '[run 1/3] start   baseline  seed 1' in printed
+    assert '[run 1/3] done    baseline  seed 1  wall' in printed
+    assert '[run 2/3] start   recipe e1  seed 1  ETA' in printed
+    assert '[run 3/3] done    etpp b1  seed 1  wall' in printed
     assert 'note:' not in printed  # each run validated last at its end
-    base, b1 = first['summaries']
+    base, e1, b1 = first['summaries']
     assert base.variant.real_epochs == 2
+    assert e1.variant.real_epochs == 1
     assert b1.variant.real_epochs == 3
     # exactly the budget: 2 epochs of the recipe against 1
     assert b1.variant.theoretical_speedup == pytest.approx(2.0)
-    for summary in (base, b1):
+    assert e1.variant.theoretical_speedup == pytest.approx(2.0)
+    for summary in (base, e1, b1):
         assert summary.complete and summary.seeds == (1, )
         assert all(0 <= s <= 100 for s in summary.scores)
         assert all(s > 0 for s in summary.seconds)
@@ -368,11 +446,24 @@ def test_tool_trains_tiny_runs_reports_and_resumes_from_its_cache(
 
     text = report.read_text()
     assert text.startswith('# EfficientTrain++ against its recipe')
-    assert '--budgets 1 --seeds 1' in text
+    assert '--budgets 1 --shortened 1 --seeds 1' in text
     assert 'AMD' in text or 'CPU' in text
     assert 'torch threads per run (OMP_NUM_THREADS 1)' in text
     assert "split 'test'" in text
     assert '| etpp b1 | 1 | 3 |' in text
+    assert '| recipe e1 | shortened to 1 | 1 |' in text
+    assert '- **Shortened recipes**: ' in text
+    assert 'recipe e1 (max_epochs 2->1; LinearLR begin 0->0, end 2->1; ' \
+        'CosineAnnealingLR begin 2->1, end max_iters)' in text
+    # the Pareto table: each variant's run, fastest first, and the front
+    pareto = text.split('## Pareto front: accuracy/top1 against wall '
+                        'time')[1].split('## ')[0]
+    rows = [line for line in pareto.splitlines()
+            if line.startswith('| ') and not line.startswith('| variant')]
+    assert sorted(row.split(' | ')[0] for row in rows) == \
+        ['| baseline', '| etpp b1', '| recipe e1']
+    assert all(' | s1 ' in row for row in rows)
+    assert any(row.endswith('| yes |') for row in rows)
     assert '![accuracy/top1 against wall time](images/bench.png)' in text
     # seconds per iteration by size, from each run's own MMEngine log
     timing = text.split('## Time per iteration by input size')[1]
@@ -381,7 +472,7 @@ def test_tool_trains_tiny_runs_reports_and_resumes_from_its_cache(
     assert plot.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
     # each run: its own folder, a config inheriting the recipe, the log
-    run_dir = work_dir / 'runs' / trained[1]
+    run_dir = work_dir / 'runs' / trained[2]
     cfg_text = (run_dir / 'run_config.py').read_text()
     assert f"_base_ = ['{RECIPE}']" in cfg_text
     cfg = Config.fromfile(str(run_dir / 'run_config.py'))
@@ -391,13 +482,30 @@ def test_tool_trains_tiny_runs_reports_and_resumes_from_its_cache(
         'OMP_NUM_THREADS=1 python ')
     assert (run_dir / 'train_output.log').is_file()
 
+    # the shortened recipe: the config MMEngine trained (dumped merged with
+    # the --cfg-options) has the compressed schedule and max_epochs
+    short_dir = work_dir / 'runs' / trained[1]
+    trained_cfg = Config.fromfile(str(short_dir / 'train' / 'run_config.py'))
+    assert trained_cfg.train_cfg.max_epochs == 1
+    warmup, cosine = trained_cfg.param_scheduler
+    assert (warmup.type, warmup.by_epoch, warmup.begin, warmup.end) == \
+        ('LinearLR', False, 0, 1)
+    assert (cosine.type, cosine.by_epoch, cosine.begin) == \
+        ('CosineAnnealingLR', False, 1)
+    assert 'end' not in cosine  # up to max_iters, as in the recipe
+    assert trained_cfg.model.head.in_channels == 32  # other options kept
+    command = (short_dir / 'command.txt').read_text()
+    assert 'max_epochs' not in command and 'param_scheduler' not in command
+    assert 'model.head.in_channels=32' in command
+
     # the same command again trains nothing and reports the same numbers
     trained.clear()
     second = tool.main(argv)
     printed = capsys.readouterr().out
     assert trained == []
-    assert second['new_runs'] == 0 and second['cached_runs'] == 2
-    assert '[run 2/2] cached  etpp b1  seed 1' in printed
+    assert second['new_runs'] == 0 and second['cached_runs'] == 3
+    assert '[run 2/3] cached  recipe e1  seed 1' in printed
+    assert '[run 3/3] cached  etpp b1  seed 1' in printed
     assert [s.scores for s in second['summaries']] == \
         [s.scores for s in first['summaries']]
     assert [s.seconds for s in second['summaries']] == \
@@ -405,7 +513,7 @@ def test_tool_trains_tiny_runs_reports_and_resumes_from_its_cache(
     assert report.read_text().split('## Results')[1] == \
         text.split('## Results')[1]
     with open(work_dir / 'benchmark_cache.json') as f:
-        assert len(json.load(f)['runs']) == 2
+        assert len(json.load(f)['runs']) == 3
 
 
 def test_several_variants_at_the_target_budget_are_each_judged():

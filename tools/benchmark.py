@@ -3,9 +3,12 @@
 One invocation trains the plain recipe (the baseline) and the recipe with
 ``EfficientTrainHook`` (``--preset``, ``--size-divisor``, ``--hook-options``)
 at each of ``--budgets``, plus each ``--variant LABEL BUDGET [KEY=VALUE..]``
-with hook arguments of its own, once per seed of ``--seeds``, seed-major
-with the variants interleaved, so drift of the machine falls on every
-variant alike; all get the same environment (``--threads`` sets
+with hook arguments of its own, and, as a control, the plain recipe
+shortened to each of ``--shortened`` epochs (``train_cfg.max_epochs`` and
+the ``param_scheduler`` compressed, as a user shortens a recipe: see
+``etpp_bench/shorten.py``), once per seed of ``--seeds``, seed-major with
+the variants interleaved, so drift of the machine falls on every variant
+alike; all get the same environment (``--threads`` sets
 ``OMP_NUM_THREADS``).
 
 Each run is a separate ``tools/train.py`` process on a config written into
@@ -23,8 +26,10 @@ log and not cached.
 
 The Markdown report (``--report``) gives the command, date, machine, a
 table of the variants (budget, epochs, top-1 mean, spread and per seed,
-wall time, measured and theoretical speed-up, top-1 against the baseline)
-and the target's verdict; ``--plot`` draws top-1 against wall time.
+wall time, measured and theoretical speed-up, top-1 against the baseline),
+the target's verdict and the Pareto front of mean top-1 against mean wall
+time; ``--plot`` draws top-1 against wall time, the recipe at full length
+and shortened as one line.
 
 Example::
 
@@ -32,6 +37,7 @@ Example::
         configs/fashion_mnist/resnet18-w8_1xb128_fmnist.py \\
         --budgets 10 7.5 --seeds 0 1 --preset etpp --size-divisor 4 \\
         --variant stage 10 augment_at=stage batch_scale=auto \\
+        --shortened 10 \\
         --work-dir work_dirs/benchmark_fmnist --report docs/benchmark_fmnist.md
 """
 import argparse
@@ -59,8 +65,11 @@ from etpp_bench.machine import machine_info  # noqa: E402
 from etpp_bench.recipe import Recipe  # noqa: E402
 from etpp_bench.runs import (OUTPUT_FILE, plain_number,  # noqa: E402
                              train_in_process)
+from etpp_bench.shorten import (check_shortened,  # noqa: E402
+                                describe_change, shorten_schedule)
 from etpp_bench.variants import (check_benchmark_input,  # noqa: E402
-                                 labelled_variants, make_variants)
+                                 labelled_variants, make_variants,
+                                 run_config_text)
 
 TRAIN_SCRIPT = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 CACHE_FILE = 'benchmark_cache.json'
@@ -97,6 +106,15 @@ def parse_args(argv=None):
         help='one more curriculum variant, named "LABEL bBUDGET", with its '
         'own EfficientTrainHook arguments (repeatable), e.g. --variant '
         'stage 10 augment_at=stage batch_scale=auto')
+    parser.add_argument(
+        '--shortened',
+        nargs='+',
+        type=float,
+        default=[],
+        metavar='EPOCHS',
+        help='also train the plain recipe shortened to EPOCHS epochs (whole, '
+        'below its max_epochs), its param_scheduler compressed alike, one '
+        'variant "recipe eEPOCHS" each, e.g. --shortened 10 12')
     parser.add_argument(
         '--seeds',
         nargs='*',
@@ -192,14 +210,29 @@ def read_recipe(args):
 
 
 def plan_variants(recipe, variants):
-    """The variants with their real epochs and theoretical speed-ups, and
-    the full size (``None`` without curricula); a curriculum the hook would
-    refuse fails here, before training."""
+    """The variants with their real epochs and theoretical speed-ups (and
+    the shortened recipes with their compressed schedules), and the full
+    size (``None`` without curricula); a curriculum the hook would refuse,
+    or a schedule that cannot be compressed, fails here, before
+    training."""
     planned, full_size = [], None
     for variant in variants:
         if variant.is_baseline:
             planned.append(
                 dataclasses.replace(variant, real_epochs=recipe.epochs))
+            continue
+        if variant.is_shortened:
+            schedule = shorten_schedule(recipe.param_scheduler, recipe.epochs,
+                                        variant.shortened,
+                                        recipe.iters_per_epoch)
+            variant = dataclasses.replace(
+                variant,
+                real_epochs=variant.shortened,
+                theoretical_speedup=recipe.epochs / variant.shortened,
+                param_scheduler=tuple(schedule))
+            # Refuses, before training, a schedule a config cannot hold.
+            run_config_text(recipe.path, variant, 0)
+            planned.append(variant)
             continue
         cfg = copy.deepcopy(recipe.cfg)
         cfg.custom_hooks = list(recipe.other_hooks) + [variant.hook_cfg()]
@@ -237,11 +270,14 @@ def benchmark(args, say, command):
     once = list(dict.fromkeys(b for _, b, _ in labelled))  # one check each
     check_benchmark_input(budgets or once, args.seeds, args.preset,
                           args.size_divisor, args.threads)
+    check_shortened(args.shortened)
     recipe = read_recipe(args)
+    check_shortened(args.shortened, recipe.epochs)
     variants, full_size = plan_variants(
         recipe,
         make_variants(budgets, args.preset, args.size_divisor,
-                      parse_cfg_options(args.hook_options), labelled))
+                      parse_cfg_options(args.hook_options), labelled,
+                      args.shortened))
     env = run_environment(args.threads)
     machine = machine_info()
     campaign = Campaign(args.work_dir, CACHE_FILE, LOG_FILE, say)
@@ -252,6 +288,10 @@ def benchmark(args, say, command):
     for variant in variants:
         say(f'  {variant.name}: {variant.real_epochs} real epochs, '
             f'theoretical speed-up {variant.theoretical_speedup:.2f}x')
+        if variant.is_shortened:
+            say('    ' + describe_change(recipe.param_scheduler,
+                                         variant.param_scheduler,
+                                         recipe.epochs, variant.shortened))
     say(f"seeds {', '.join(map(str, args.seeds))}: "
         f'{len(variants) * len(args.seeds)} runs; OMP_NUM_THREADS '
         f"{env.get('OMP_NUM_THREADS', 'unset')}; work dir {args.work_dir}")
