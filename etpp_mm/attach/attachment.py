@@ -116,7 +116,10 @@ def _auto_size_divisor(pipelines: Sequence[Any], options: CurriculumOptions,
     if model is None:
         divisor, reason = 1, 'no model to read it from'
     else:
-        full_size = train_size(pipelines[0], options.full_size)
+        try:
+            full_size = train_size(pipelines[0], options.full_size)
+        except ValueError:  # the resolver refuses it, with the whole story
+            return 1
         # your own stage sizes are kept: the divisor must divide them too
         sizes = [] if options.stages is None else [
             stage.size for stage in stages_from_dicts(options.stages)
