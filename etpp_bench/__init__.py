@@ -7,6 +7,8 @@ Modules: ``runs`` (training processes, logged scalars), ``cache``,
 ``campaign`` (work dir, log, run folders, ETA), ``recipe`` (what a campaign
 reads from a config), ``variants``, ``summary``, ``report``, ``plot``,
 ``machine``, ``compare`` (the benchmark), ``knn`` (its k-NN score),
+``shorten`` and ``pareto`` (the shortened-recipe control and the Pareto
+front), ``zoo*`` (the model-zoo sweep of ``check_recipes.py``),
 ``proxy`` (the search), ``eta_check`` (the ETA against the time left),
 ``timing`` (interleaved rounds, medians), ``step_time`` (seconds per
 training step) and ``loader_bench`` (a pipeline's cost at both
