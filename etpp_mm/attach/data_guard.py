@@ -6,11 +6,11 @@ A corrupt or unreadable image fails deep inside a transform (``cv2.error``,
 :class:`GuardedPipeline` wraps a dataset's pipeline, without changing the
 dataset class, and re-raises any failure as :class:`SampleError` naming the
 dataset index and the file (``img_path`` of the data info). Given the
-recipe's own pipeline (a copy made before the curriculum edited it), it
-runs that on the failing sample and blames the file only when the recipe
-fails on it too.
+recipe's own pipeline (a copy made before the curriculum edited it) and
+the dataset, it runs the recipe on a failing sample, fetched again, and
+blames the file only when the recipe fails on it too: nothing is kept per
+sample for it.
 """
-import copy
 from typing import Any, Optional, Sequence
 
 from .pipeline import leaf_datasets
@@ -54,6 +54,9 @@ class GuardedPipeline:
         recipe (Compose, optional): the recipe's pipeline before the
             curriculum changed it, run on a failing sample to tell a bad
             file from a failing curriculum step.
+        source (BaseDataset, optional): the dataset the pipeline belongs
+            to, whose ``get_data_info`` gives the failing sample again for
+            ``recipe``.
 
     Example:
         >>> from mmcv.transforms import Compose
@@ -64,7 +67,11 @@ class GuardedPipeline:
         etpp_mm.attach.data_guard.SampleError: the train pipeline fails on \
 dataset index 7 (a.jpg): KeyError: 'missing'. Fix or remove that file, or \
 the transform named in the traceback
+        >>> class Photos:
+        ...     def get_data_info(self, index):
+        ...         return dict(sample_idx=index, img_path='a.jpg')
         >>> guard.recipe = Compose([lambda r: r])  # the recipe makes it
+        >>> guard.source = Photos()
         >>> guard(dict(sample_idx=7, img_path='a.jpg'))
         Traceback (most recent call last):
         ...
@@ -78,10 +85,12 @@ runs the recipe's steps as they are (then the low-frequency step)
     def __init__(self,
                  pipeline: Any,
                  seeder: Optional[Any] = None,
-                 recipe: Optional[Any] = None):
+                 recipe: Optional[Any] = None,
+                 source: Optional[Any] = None):
         self.pipeline = pipeline
         self.seeder = seeder
         self.recipe = recipe
+        self.source = source
 
     @property
     def transforms(self):
@@ -90,19 +99,18 @@ runs the recipe's steps as they are (then the low-frequency step)
     def __call__(self, data: Any) -> Any:
         if self.seeder is not None:
             self.seeder.seed_worker()
-        # the data info as the dataset gave it (transforms edit the dict)
-        original = copy.copy(data) if self.recipe is not None else data
         try:
             return self.pipeline(data)
         except SampleError:
             raise
         except Exception as error:
-            raise self._error(error, original) from error
+            raise self._error(error, data) from error
 
     def _error(self, error: Exception, data: Any) -> SampleError:
         sample = describe_sample(data)
         what = f'{type(error).__name__}: {error}'
-        if self.recipe is not None and self._recipe_makes(data):
+        tried = self._recipe_makes(data)
+        if tried is True:
             return SampleError(
                 f'the train pipeline fails on {sample} with the '
                 "curriculum's steps, while the recipe's own pipeline makes "
@@ -113,17 +121,24 @@ runs the recipe's steps as they are (then the low-frequency step)
         return SampleError(
             f'the train pipeline fails on {sample}: {what}. Fix or remove '
             'that file, or the transform named in the traceback',
-            blames_sample=None if self.recipe is None else True)
+            blames_sample=None if tried is None else True)
 
-    def _recipe_makes(self, data: Any) -> bool:
+    def _recipe_makes(self, data: Any) -> Optional[bool]:
+        """Whether the recipe's pipeline makes the sample (``None``: not
+        tried, without a recipe or a way to fetch the sample again)."""
+        index = data.get('sample_idx') if isinstance(data, dict) else None
+        if self.recipe is None or self.source is None or index is None:
+            return None
         try:
-            self.recipe(copy.deepcopy(data))
+            # the data info as the dataset gives it: the failed run edited
+            # its own copy
+            self.recipe(self.source.get_data_info(index))
         except Exception:
             return False
         return True
 
     def __getattr__(self, name: str) -> Any:
-        if name in ('pipeline', 'seeder', 'recipe'):  # unpickling
+        if name in ('pipeline', 'seeder', 'recipe', 'source'):  # unpickling
             raise AttributeError(name)
         return getattr(self.pipeline, name)
 
@@ -148,6 +163,6 @@ def guard_pipelines(dataset: Any,
         pipeline = getattr(leaf, 'pipeline', None)
         if isinstance(pipeline, GuardedPipeline):
             pipeline.seeder = seeder
-            pipeline.recipe = recipe
+            pipeline.recipe, pipeline.source = recipe, leaf
         elif pipeline is not None:
-            leaf.pipeline = GuardedPipeline(pipeline, seeder, recipe)
+            leaf.pipeline = GuardedPipeline(pipeline, seeder, recipe, leaf)
