@@ -16,7 +16,7 @@ import torch
 from mmpretrain.models.backbones.beit import RelativePositionBias
 from torch import nn
 
-from .grid_index import sub_grid_index
+from .grid_index import input_patch_grid, sub_grid_index
 
 
 class ResolutionAdaptiveRelativePositionBias(RelativePositionBias):
@@ -62,9 +62,7 @@ class ResolutionAdaptiveRelativePositionBias(RelativePositionBias):
 def follow_patch_grid(backbone: nn.Module, args: Any) -> None:
     """Forward pre-hook of a BEiT backbone: tell its adaptive relative
     position biases the patch grid of the input image."""
-    stride = backbone.patch_embed.projection.stride
-    height, width = args[0].shape[-2:]
-    grid = (height // stride[0], width // stride[1])
+    grid = input_patch_grid(backbone, args[0])
     for module in backbone.modules():
         if isinstance(module, ResolutionAdaptiveRelativePositionBias):
             module.grid = grid

@@ -61,3 +61,22 @@ def square_grid(tokens: int, what: str) -> Tuple[int, int]:
         raise ValueError(f'{what} takes square token grids, got {tokens} '
                          'tokens: use square stage sizes')
     return side, side
+
+
+def input_patch_grid(backbone: torch.nn.Module,
+                     image: torch.Tensor) -> Tuple[int, int]:
+    """The patch grid ``image`` makes in a backbone with a ``patch_embed``
+    convolution (``projection``), for the forward pre-hooks of the
+    variants that follow the input's grid.
+
+    Example:
+        >>> from mmpretrain.models import VisionTransformer
+        >>> vit = VisionTransformer(arch=dict(
+        ...     embed_dims=8, num_layers=1, num_heads=2,
+        ...     feedforward_channels=16), img_size=64, patch_size=16)
+        >>> input_patch_grid(vit, torch.zeros(1, 3, 96, 64))
+        (6, 4)
+    """
+    stride = backbone.patch_embed.projection.stride
+    height, width = image.shape[-2:]
+    return height // stride[0], width // stride[1]

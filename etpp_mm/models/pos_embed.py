@@ -18,6 +18,8 @@ from mmpretrain.models.selfsup import CAEPretrainViT, MaskFeatViT
 from mmpretrain.models.utils import resize_pos_embed
 from torch import nn
 
+from .grid_index import input_patch_grid
+
 
 class GridFollowingPosEmbed:
     """Mixin for a ViT subclass: ``pos_embed`` at the current input grid.
@@ -56,10 +58,7 @@ class GridFollowingPosEmbed:
 def follow_input_grid(backbone: nn.Module, args: Any) -> None:
     """Forward pre-hook: the patch grid of the input image, for
     :class:`GridFollowingPosEmbed`."""
-    stride = backbone.patch_embed.projection.stride
-    height, width = args[0].shape[-2:]
-    backbone.__dict__['_input_grid'] = (height // stride[0],
-                                        width // stride[1])
+    backbone.__dict__['_input_grid'] = input_patch_grid(backbone, args[0])
 
 
 class ResolutionAdaptiveMaskFeatViT(GridFollowingPosEmbed, MaskFeatViT):
