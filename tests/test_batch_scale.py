@@ -327,3 +327,43 @@ def test_precise_bn_runs_on_the_stage_loader():
     before = model.backbone.bn1.running_mean.clone()
     update_bn_stats(model, loader, num_samples=6, logger='silent')
     assert not torch.equal(model.backbone.bn1.running_mean, before)
+
+
+@pytest.mark.parametrize('samples,first', [(60000, 5), (20000, 2),
+                                           (5100, 1)])
+def test_auto_batch_keeps_a_floor_of_optimizer_steps(samples, first):
+    """batch_scale='auto' at batch 128: Fashion-MNIST's 469 steps an epoch
+    take x5 at 96/224 of the side; 157 steps only x2 and 40 none, so no
+    epoch of a stage falls below AUTO_MIN_STEPS_PER_EPOCH steps; the cap
+    is logged with the numbers a user needs to override it."""
+    from torch.utils.data import DataLoader
+
+    from etpp_mm.curriculum.batching import AUTO_MIN_STEPS_PER_EPOCH
+    from etpp_mm.hooks import SampleClock
+    plan = etpp_plan(15)  # 96 px twice, 160 px four times, 224 px
+    expected = [first] * 2 + [1] * 8
+    messages = []
+    clock = SampleClock(plan, 'auto', log=messages.append)
+    loader = DataLoader(range(samples), batch_size=128)
+    clock.install(loader, [], align_to_epochs=False)
+    assert clock.scales == expected
+    steps = -(-samples // 128)
+    for scale in clock.scales:
+        assert scale == 1 or steps / scale >= AUTO_MIN_STEPS_PER_EPOCH
+    capped = [m for m in messages if m.startswith("batch_scale='auto'")]
+    if first < 5:
+        assert capped == [
+            f"batch_scale='auto': x{first} (not x5) at 96x96, so "
+            f'that an epoch keeps at least {AUTO_MIN_STEPS_PER_EPOCH} '
+            f'optimizer steps (the recipe has {steps}); set batch_scale to '
+            'a dict {size: multiple} to choose others'
+        ]
+    else:
+        assert capped == []
+    # the floor counts optimizer steps: 313 iterations of 64 are 157 steps
+    # of 2 iterations (x2), 313 steps of 1 (x4)
+    for accumulate, scale in ((2, 2), (1, 4)):
+        accumulated = SampleClock(plan, 'auto', accumulate=accumulate)
+        accumulated.install(DataLoader(range(20000), batch_size=64), [],
+                            False)
+        assert accumulated.scales == [scale] * 2 + [1] * 8

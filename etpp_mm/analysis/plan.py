@@ -232,9 +232,11 @@ def curriculum_of_config(cfg: Config,
     else:
         steps = [s.begin_epoch * iters_per_epoch for s in plan.stages]
         lr_starts = lr_at_recipe_steps(cfg, steps, iters_per_epoch)
+    accumulate = cfg.optim_wrapper.get('accumulative_counts', 1)
     scales = stage_batch_scales(hook_cfg.get('batch_scale') or 1,
                                 [s.size for s in plan.stages],
-                                plan.full_size)
+                                plan.full_size,
+                                -(-iters_per_epoch // accumulate))
     optimizer = plain_optim_wrapper_cfg(cfg)['optimizer']['type']
     factors = stage_lr_factors(
         scales, optimizer if isinstance(optimizer, str) else

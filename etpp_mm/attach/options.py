@@ -152,7 +152,8 @@ class CurriculumOptions:
         batch_scale (int | list | dict | str, optional): early large batch
             (``'etpp'`` only): each stage's batch as a multiple of the
             recipe's, one int for all reduced stages, one per stage,
-            ``{size: multiple}`` or ``'auto'``; ``None`` (default) keeps the
+            ``{size: multiple}`` or ``'auto'`` (the pixel ratio, capped to
+            keep 64 optimizer steps an epoch); ``None`` (default) keeps the
             recipe's batch. See :class:`~etpp_mm.hooks.SampleClock`.
         lr_scaling (str): the LR rule for a larger batch: ``'auto'``
             (default: linear for SGD-like optimizers, square root for

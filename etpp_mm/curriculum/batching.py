@@ -11,7 +11,7 @@ processes, the batch size or the dataset size, so a resumed run continues
 the same compute curve when any of them changed.
 """
 import math
-from typing import Any, List, Sequence, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 from .plan import CurriculumPlan, SizePair
 from .stage_values import values_per_stage
@@ -29,18 +29,65 @@ _EPS = 1e-12
 Batch = Tuple[int, int]  # (stage index, samples of this process)
 
 
-def stage_batch_scales(spec: Any, sizes: Sequence[SizePair],
-                       full_size: SizePair) -> List[int]:
+# ``batch_scale='auto'`` never leaves an epoch of a stage fewer optimizer
+# steps than this: on small datasets a large multiple leaves too few updates
+# per stage and costs accuracy (docs/benchmark_fmnist.md, factor table).
+AUTO_MIN_STEPS_PER_EPOCH = 64
+
+
+def auto_batch_scales(sizes: Sequence[SizePair],
+                      full_size: SizePair,
+                      steps_per_epoch: Optional[int] = None) -> List[int]:
+    """``batch_scale='auto'``: per stage, the largest multiple whose pixels
+    per batch do not exceed the full-size batch's and which leaves an epoch
+    at least :data:`AUTO_MIN_STEPS_PER_EPOCH` optimizer steps.
+
+    Args:
+        sizes: the ``(h, w)`` of each stage.
+        full_size: the recipe's train size.
+        steps_per_epoch (int, optional): the recipe's optimizer steps per
+            epoch; ``None`` sets no floor.
+
+    Returns:
+        list[int]
+
+    Example:
+        >>> sizes = [(96, 96), (160, 160), (224, 224)]
+        >>> auto_batch_scales(sizes, (224, 224))
+        [5, 1, 1]
+        >>> auto_batch_scales(sizes, (224, 224), steps_per_epoch=625)
+        [5, 1, 1]
+        >>> auto_batch_scales(sizes, (224, 224), steps_per_epoch=157)
+        [2, 1, 1]
+        >>> auto_batch_scales(sizes, (224, 224), steps_per_epoch=40)
+        [1, 1, 1]
+    """
+    full = full_size[0] * full_size[1]
+    cap = None
+    if steps_per_epoch is not None:
+        cap = max(1, steps_per_epoch // AUTO_MIN_STEPS_PER_EPOCH)
+    scales = []
+    for h, w in sizes:
+        scale = max(1, full // (h * w))
+        scales.append(scale if cap is None else min(scale, cap))
+    return scales
+
+
+def stage_batch_scales(spec: Any,
+                       sizes: Sequence[SizePair],
+                       full_size: SizePair,
+                       steps_per_epoch: Optional[int] = None) -> List[int]:
     """One batch multiple per stage from ``batch_scale``.
 
     Args:
         spec: an int for every stage, a list with one per stage, a dict
             from stage size (the plan's sizes, the side for square ones) to
-            multiple (1 for sizes not listed), or ``'auto'``: the largest
-            multiple whose pixels per batch do not exceed the full-size
-            batch's.
+            multiple (1 for sizes not listed), or ``'auto'``: see
+            :func:`auto_batch_scales`.
         sizes: the ``(h, w)`` of each stage.
         full_size: the recipe's train size.
+        steps_per_epoch (int, optional): the recipe's optimizer steps per
+            epoch, for ``'auto'``'s floor.
 
     Returns:
         list[int]
@@ -53,8 +100,7 @@ def stage_batch_scales(spec: Any, sizes: Sequence[SizePair],
         [4, 2, 1]
     """
     if spec == 'auto':
-        full = full_size[0] * full_size[1]
-        return [max(1, full // (h * w)) for h, w in sizes]
+        return auto_batch_scales(sizes, full_size, steps_per_epoch)
     scales = values_per_stage(spec, sizes, BATCH_KEY, 'multiple')
     for scale in scales:
         if isinstance(scale, bool) or not isinstance(scale,

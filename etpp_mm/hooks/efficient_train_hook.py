@@ -33,7 +33,7 @@ from .replay_control import ReplayControl
 from .runner_checks import (check_epoch_based_loop, check_resumed_plan,
                             check_single_hook, check_train_loop_of_runner,
                             is_training_run)
-from .sample_clock import SampleClock
+from .sample_clock import SampleClock, accumulative_counts
 from .validation import StageValidation
 
 # Message-hub keys; the 'train/' prefix sends them to every log backend.
@@ -115,7 +115,7 @@ class EfficientTrainHook(Hook):
             self._log(f'{type_name} is not in the train pipeline: its '
                       f'schedule in preset {attached.resolver.preset!r} '
                       'is off')
-        self.clock = self._build_clock(plan)
+        self.clock = self._build_clock(plan, runner)
         # the recipe's own iterations per epoch, before the loader changes
         recipe_iters = len(loop.dataloader)
         loop.dataloader = self._train_loader(runner)
@@ -135,12 +135,13 @@ class EfficientTrainHook(Hook):
     def _low_frequency_step(self):
         return self.attached.resolver.low_frequency_step()
 
-    def _build_clock(self, plan: CurriculumPlan) -> Clock:
+    def _build_clock(self, plan: CurriculumPlan, runner) -> Clock:
         options = self.options
         if plan.mode == 'etpp':
             return SampleClock(plan, options.batch_scale, options.lr_scaling,
                                options.warmup, self.attached.resolver.preset,
-                               self._log)
+                               self._log,
+                               accumulative_counts(runner.optim_wrapper))
         for name, default in (('batch_scale', None), ('warmup', 'recipe')):
             value = getattr(options, name)
             if value != default:

@@ -15,6 +15,7 @@ from mmengine.optim import OptimWrapperDict
 from etpp_mm.curriculum import (CurriculumPlan, RunEta, SampleSchedule,
                                 stage_batch_scales, stage_lr_factors,
                                 stage_settings)
+from etpp_mm.curriculum.batching import AUTO_MIN_STEPS_PER_EPOCH
 from etpp_mm.attach import quiet
 from etpp_mm.data import StageHolder, stage_loader
 from .recipe_schedules import RecipeSchedules
@@ -59,7 +60,10 @@ class SampleClock:
     stage, a dict ``{size: multiple}`` keyed by the plan's sizes in pixels
     of the recipe, like ``replay.factors`` (``{96: 4, 160: 2}`` for the 224
     presets, 1 for sizes not listed), or ``'auto'``: the largest multiple
-    whose pixels per batch do not exceed the full-size batch's.
+    whose pixels per batch do not exceed the full-size batch's, capped so
+    that an epoch keeps at least
+    :data:`~etpp_mm.curriculum.batching.AUTO_MIN_STEPS_PER_EPOCH` optimizer
+    steps (logged where the cap binds).
 
     ``lr_scaling`` is the rule of a stage's LR multiplier for a ``k`` times
     larger batch: ``'linear'`` (k), ``'sqrt'`` (k ** 0.5), ``'none'``;
@@ -90,6 +94,9 @@ class SampleClock:
             :mod:`etpp_mm.curriculum.warmup`.
         preset (str, optional): the hook's preset (its official warm-up).
         log (callable): called with each message.
+        accumulate (int): iterations per optimizer step
+            (``optim_wrapper.accumulative_counts``, see
+            :func:`accumulative_counts`). Defaults to 1.
     """
 
     def __init__(self,
@@ -98,8 +105,10 @@ class SampleClock:
                  lr_scaling: str = 'auto',
                  warmup: str = 'recipe',
                  preset: Optional[str] = None,
-                 log: Callable[[str], Any] = quiet):
+                 log: Callable[[str], Any] = quiet,
+                 accumulate: int = 1):
         self.plan = plan
+        self.accumulate = accumulate
         self.batch_scale = 1 if batch_scale is None else batch_scale
         self.lr_scaling = lr_scaling
         self.warmup = warmup
@@ -123,9 +132,7 @@ class SampleClock:
         self.schedules = RecipeSchedules(plan, len(loader), self.warmup,
                                          self.preset, self.log)
         self.schedules.wrap(param_schedulers)
-        self.scales = stage_batch_scales(self.batch_scale,
-                                         [s.size for s in plan.stages],
-                                         plan.full_size)
+        self.scales = self._stage_scales(len(loader))
         self.align_to_epochs = align_to_epochs
         self.samples = len(loader.sampler)
         self.batch = loader.batch_size
@@ -134,11 +141,31 @@ class SampleClock:
         self.sampler = loader.batch_sampler
         return loader
 
+    def _stage_scales(self, recipe_iters: int) -> List[int]:
+        sizes = [s.size for s in self.plan.stages]
+        steps = -(-recipe_iters // self.accumulate)
+        scales = stage_batch_scales(self.batch_scale, sizes,
+                                    self.plan.full_size, steps)
+        if self.batch_scale == 'auto':
+            by_pixels = stage_batch_scales('auto', sizes, self.plan.full_size)
+            capped = sorted({(size, p, s)
+                             for size, p, s in zip(sizes, by_pixels, scales)
+                             if s < p})
+            if capped:
+                self.log(
+                    "batch_scale='auto': " + ', '.join(
+                        f'x{s} (not x{p}) at {h}x{w}'
+                        for (h, w), p, s in capped) +
+                    f', so that an epoch keeps at least '
+                    f'{AUTO_MIN_STEPS_PER_EPOCH} optimizer steps (the '
+                    f'recipe has {steps}); set batch_scale to a dict '
+                    '{size: multiple} to choose others')
+        return scales
+
     def start(self, runner: Any, loaded: Optional[dict] = None) -> None:
         """Take up the saved position (if resumed), set the loop's length,
         the LR rule and MMEngine's accumulation count, and log the
         stages."""
-        self.accumulate = accumulative_counts(runner.optim_wrapper)
         self.schedule = SampleSchedule(self.plan, self.scales,
                                        self.align_to_epochs, self.accumulate)
         self._groups = [(w.param_groups,
