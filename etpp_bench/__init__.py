@@ -11,8 +11,10 @@ reads from a config), ``variants``, ``summary``, ``report``, ``plot``,
 front), ``zoo*`` (the model-zoo sweep of ``check_recipes.py``),
 ``proxy`` (the search), ``eta_check`` (the ETA against the time left),
 ``timing`` (interleaved rounds, medians), ``step_time`` (seconds per
-training step) and ``loader_bench`` (a pipeline's cost at both
-augmentation orders). Used by ``tools/benchmark.py``,
+training step), ``loader_bench`` (a pipeline's cost at both augmentation
+orders, a loader's images/s), ``node`` (the node benchmark: step, loader
+and both per stage size) and ``node_advice`` (the settings it recommends).
+Used by ``tools/benchmark.py``,
 ``tools/search_curriculum.py`` and ``tools/analysis/``.
 
 Not part of the ``etpp_mm`` distribution: the tools import it from the

@@ -4,16 +4,19 @@ A curriculum saves wall time only where a small step costs less than a
 large one; on CPUs and at small sizes a step does not shrink with its
 pixels, and a larger batch (early large batch) is what restores the saving.
 This module times real ``train_step`` calls (forward, backward, optimizer)
-of a config's classifier on random images, every (size, batch) pair
-interleaved round by round so that the ratios are taken side by side.
+of a config's classifier on random images, on the CPU or a GPU, every
+(size, batch) pair interleaved round by round so that the ratios are taken
+side by side.
 """
+import copy
 import functools
 import time
 from dataclasses import dataclass
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
+from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
@@ -22,6 +25,7 @@ from mmpretrain.structures import DataSample
 from etpp_bench.timing import interleaved_timings
 from etpp_mm.analysis.flops import input_channels, prepare_model_cfg
 from etpp_mm.analysis.plan import plain_optim_wrapper_cfg
+from etpp_mm.models import adapt_to_any_size
 
 SizeBatch = Tuple[int, int]
 
@@ -44,19 +48,37 @@ class TrainStep:
 
     Args:
         cfg (Config): the recipe.
+        device (str | torch.device): where the model trains; random inputs
+            are made there. Default: ``'cpu'``.
+        adapt_model (bool): make the model take every stage size first, as
+            ``EfficientTrainHook(adapt_model=True)`` does before training
+            (Swin's window follows the size). Default: False.
     """
 
-    def __init__(self, cfg: Config):
+    def __init__(self,
+                 cfg: Config,
+                 device: Union[str, torch.device] = 'cpu',
+                 adapt_model: bool = False):
         init_default_scope(cfg.get('default_scope', 'mmpretrain'))
         model_cfg, _ = prepare_model_cfg(cfg)
         # as MMEngine's Runner: the top-level data preprocessor (batch
         # augments such as Mixup/CutMix, num_classes) joins the model
         if cfg.get('data_preprocessor', None) is not None:
             model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
-        self.model = MODELS.build(model_cfg)
+        self.device = torch.device(device)
+        # one process, as MMEngine's Runner without a launcher: SyncBN
+        # would wait for a process group
+        self.model = revert_sync_batchnorm(MODELS.build(model_cfg))
+        if adapt_model:
+            adapt_to_any_size(self.model)
+        # BaseModel.to also points the data preprocessor at the device
+        self.model.to(self.device)
         self.model.train()
-        self.optim_wrapper = build_optim_wrapper(self.model,
-                                                 plain_optim_wrapper_cfg(cfg))
+        # a GPU trains as the recipe says (AMP included); AmpOptimWrapper
+        # refuses to build without one
+        wrapper_cfg = copy.deepcopy(cfg.optim_wrapper) \
+            if self.device.type == 'cuda' else plain_optim_wrapper_cfg(cfg)
+        self.optim_wrapper = build_optim_wrapper(self.model, wrapper_cfg)
         self.channels = input_channels(cfg)
         self.classes = (model_cfg.get('head', None)
                         or {}).get('num_classes', 10)
@@ -65,12 +87,21 @@ class TrainStep:
         data = dict(
             inputs=torch.randint(
                 0, 256, (batch, self.channels, size, size),
-                dtype=torch.uint8),
+                dtype=torch.uint8,
+                device=self.device),
             data_samples=[
                 DataSample().set_gt_label(i % self.classes)
                 for i in range(batch)
             ])
+        self.train_on(data)
+
+    def train_on(self, data: dict) -> None:
+        """One step on a loaded batch (the loader's output); returns once
+        the device has finished it, so a timer around it times the work and
+        not its queueing."""
         self.model.train_step(data, self.optim_wrapper)
+        if self.device.type == 'cuda':
+            torch.cuda.synchronize(self.device)
 
 
 def time_steps(step: Callable[[int, int], None],

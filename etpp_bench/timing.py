@@ -3,7 +3,8 @@
 A shared or busy machine has slow spells; timing the candidates round by
 round makes a spell fall on all of them alike, and the median over rounds
 leaves out the rounds it spoiled. Every timing tool of the repository
-measures through :func:`interleaved_timings`.
+measures through :func:`interleaved_timings`, or, where a measurement
+times itself, :func:`interleaved_samples`.
 """
 import statistics
 import time
@@ -27,6 +28,50 @@ class Timings:
             name: statistics.median(values)
             for name, values in self.samples.items()
         }
+
+
+def interleaved_samples(
+        funcs: Mapping[Hashable, Callable[[], float]],
+        rounds: int,
+        alternate: bool = False,
+        after_round: Optional[Callable[[int], object]] = None) -> Timings:
+    """Collect one value per round from each named callable, in turn.
+
+    For measurements that time themselves (a rate over a loader's batches
+    after its workers have started, say): each callable returns its
+    round's value. Rounds interleave the callables as
+    :func:`interleaved_timings` does, for the same reason.
+
+    Args:
+        funcs (Mapping): ``{name: callable returning the round's value}``.
+        rounds (int): rounds.
+        alternate (bool): reverse the order in every other round.
+            Default: False.
+        after_round (callable, optional): called with each round's index
+            when that round is done.
+
+    Returns:
+        Timings: the values of every callable and their medians.
+
+    Example:
+        >>> values = iter([3.0, 10.0, 1.0, 20.0, 2.0, 30.0])
+        >>> result = interleaved_samples(
+        ...     {'a': lambda: next(values), 'b': lambda: next(values)},
+        ...     rounds=3)
+        >>> result.samples
+        {'a': [3.0, 1.0, 2.0], 'b': [10.0, 20.0, 30.0]}
+        >>> result.medians
+        {'a': 2.0, 'b': 20.0}
+    """
+    names = list(funcs)
+    samples: Dict[Hashable, List[float]] = {name: [] for name in names}
+    for round_ in range(rounds):
+        order = names[::-1] if alternate and round_ % 2 else names
+        for name in order:
+            samples[name].append(funcs[name]())
+        if after_round is not None:
+            after_round(round_)
+    return Timings(samples)
 
 
 def interleaved_timings(
@@ -79,16 +124,19 @@ def interleaved_timings(
     for func in funcs.values():
         for _ in range(warmup):
             func()
-    names = list(funcs)
-    samples: Dict[Hashable, List[float]] = {name: [] for name in names}
-    for round_ in range(rounds):
-        order = names[::-1] if alternate and round_ % 2 else names
-        for name in order:
-            func = funcs[name]
+
+    def timed(func):
+
+        def run():
             start = clock()
             for _ in range(number):
                 func()
-            samples[name].append((clock() - start) / number)
-        if after_round is not None:
-            after_round(round_)
-    return Timings(samples)
+            return (clock() - start) / number
+
+        return run
+
+    return interleaved_samples({name: timed(func)
+                                for name, func in funcs.items()},
+                               rounds,
+                               alternate=alternate,
+                               after_round=after_round)
