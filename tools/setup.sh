@@ -7,7 +7,9 @@
 #      is. Full mmcv, when present, is kept too and mmcv-lite is not added
 #      (setup.py picks whichever is installed). setuptools<81 because
 #      MMEngine 0.10 reads `mmpretrain::` config paths with pkg_resources;
-#   2. Fashion-MNIST from Debian's dataset-fashion-mnist package;
+#   2. Fashion-MNIST from Debian's dataset-fashion-mnist package, and the
+#      Debian photos set (docs/debian_photos.md) from the photographs of
+#      mate-backgrounds and lomiri-wallpapers-16.04 (62 MB of downloads);
 #   3. the main job: EfficientTrain++ on Fashion-MNIST (skip with
 #      ETPP_SKIP_MAIN_JOB=1).
 set -euo pipefail
@@ -16,13 +18,19 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 FMNIST=/usr/share/datasets/fashion-mnist
 
-if [ ! -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then
+# the Debian packages whose files are missing, installed in one go
+DEBS=()
+[ -f "$FMNIST/train-images-idx3-ubyte.gz" ] || DEBS+=(dataset-fashion-mnist)
+[ -f /usr/share/backgrounds/mate/nature/Aqua.jpg ] || DEBS+=(mate-backgrounds)
+[ -f /usr/share/backgrounds/seeding_by_Clements_Engelhardt.jpg ] ||
+    DEBS+=(lomiri-wallpapers-16.04)
+if [ ${#DEBS[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${DEBS[@]}"
     else
         sudo apt-get update -qq
-        sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist
+        sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${DEBS[@]}"
     fi
 fi
 
@@ -59,6 +67,7 @@ fi
 "$PYTHON" -m pip install -q --no-build-isolation -e .
 
 "$PYTHON" tools/prepare_data.py fashion-mnist
+"$PYTHON" tools/prepare_data.py debian-photos
 
 if [ "${ETPP_SKIP_MAIN_JOB:-0}" != 1 ]; then
     "$PYTHON" tools/train.py \
