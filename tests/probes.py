@@ -75,6 +75,8 @@ class ProbeHook(Hook):
             batch=len(inputs),
             sizes=sorted({tuple(x.shape[-2:]) for x in inputs}),
             stamps=stamps,
+            # per sample, in batch order (fresh and replayed samples)
+            indices=[int(s.metainfo.get('sample_idx', -1)) for s in samples],
             device_size=None if device_size is None else list(device_size),
             lr=runner.optim_wrapper.get_lr()['lr'][0],
             scalar_size=self._scalar(hub, 'train/curriculum/size'),

@@ -207,13 +207,19 @@ def test_a_buffer_too_large_for_the_machine_fails_before_training(
 
 
 @pytest.mark.parametrize(
-    'config', [TINY, osp.join(CONFIGS, 'fmnist_tiny_batch.py')])
-def test_pipeline_benchmark_reports_every_stage_size(fmnist_root, config):
+    'config, extra',
+    [(TINY, ['--photos', '4', '--photo-repeat', '8']),
+     (osp.join(CONFIGS, 'fmnist_tiny_batch.py'), [])])
+def test_pipeline_benchmark_reports_every_stage_size(tmp_path, fmnist_root,
+                                                     config, extra):
     # fmnist_tiny_batch: batch_scale, so the loader takes its batches from
-    # the hook's stage batch sampler
+    # the hook's stage batch sampler; on TINY, JPEG photos through the
+    # config's pipeline instead of its dataset
     proc = run_tool([
         'python', 'tools/analysis/benchmark_pipeline.py', config, '--json',
-        '--batches', '2', '--compare-replay', '2', '--rounds', '1'
+        '--batches', '2', '--compare-replay', '2', '--rounds', '1',
+        '--replay-modes', 'whole', 'mix', '--photo-dir',
+        str(tmp_path / 'photos'), *extra
     ])
     # the JSON is printed last (the log before it may hold dicts too)
     result = json.loads(proc.stdout[proc.stdout.rindex('\n{\n') + 1:])
@@ -229,6 +235,11 @@ def test_pipeline_benchmark_reports_every_stage_size(fmnist_root, config):
     assert replay['size'] == [12, 12]
     rates = replay['images_per_s']
     assert replay['speedup'] == pytest.approx(rates['2'] / rates['1'])
+    assert replay['speedups'] == pytest.approx(
+        {name: rates[name] / rates['1'] for name in ('2', '2 mix')})
+    if extra:
+        assert result['photos'] == dict(files=4, repeat=8)
+        assert len(os.listdir(tmp_path / 'photos' / 'images')) == 4
 
 
 def test_bad_replay_settings_fail_when_the_hook_is_built():

@@ -13,6 +13,7 @@ from typing import Any, Optional, Sequence, Union
 from etpp_mm.curriculum import check_budget, check_preset, stages_from_dicts
 from etpp_mm.curriculum.batching import LR_RULES, check_batch_scale
 from etpp_mm.curriculum.warmup import WARMUP_RULES
+from etpp_mm.data.replay import REPLAY_MODES
 from etpp_mm.ops.size import to_size_pair
 from .loader_setup import COLLATE_MODES
 from .stage_sizing import AUGMENT_ORDERS
@@ -21,7 +22,7 @@ KEY = 'EfficientTrainHook'
 LOW_FREQUENCY_MODES = ('downsample', 'fourier', 'device')
 MAGNITUDE_MODES = ('recipe', 'paper')
 VALIDATION_MODES = ('full_size', 'stage_size', 'full_size_only')
-REPLAY_KEYS = ('factors', 'buffer_samples', 'max_memory_fraction',
+REPLAY_KEYS = ('factors', 'buffer_samples', 'mode', 'max_memory_fraction',
                'max_factor', 'auto_iters')
 _NUMBER = (int, float)
 
@@ -47,6 +48,11 @@ def check_replay_cfg(replay: Any) -> None:
         ...
         ValueError: EfficientTrainHook.replay.buffer_samples must be a \
 positive int (samples kept per process), got None
+        >>> check_replay_cfg(dict(factors=2, buffer_samples=64, mode='mixed'))
+        Traceback (most recent call last):
+        ...
+        ValueError: EfficientTrainHook.replay.mode='mixed': choose one of \
+['whole', 'mix']
     """
     key = f'{KEY}.replay'
     if not isinstance(replay, dict):
@@ -61,6 +67,10 @@ positive int (samples kept per process), got None
                                                    int) or samples < 1:
         raise ValueError(f'{key}.buffer_samples must be a positive int '
                          f'(samples kept per process), got {samples!r}')
+    mode = replay.get('mode', 'whole')
+    if not isinstance(mode, str) or mode not in REPLAY_MODES:
+        raise ValueError(f'{key}.mode={mode!r}: choose one of '
+                         f'{list(REPLAY_MODES)}')
     fraction = replay.get('max_memory_fraction', 0.5)
     if not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
         raise ValueError(f'{key}.max_memory_fraction must be in (0, 1], '
@@ -126,8 +136,11 @@ class CurriculumOptions:
             200 for a 300-epoch recipe (a budget of 100 halves the recipe's
             rates). ``None`` (default) keeps the recipe's rates.
         replay (dict, optional): reuse loaded samples where the data loader
-            is the bottleneck: ``dict(factors=..., buffer_samples=...)``,
-            see :class:`~etpp_mm.hooks.ReplayControl`. Defaults to off.
+            is the bottleneck: ``dict(factors=..., buffer_samples=...,
+            mode='whole')``; ``mode='mix'`` mixes fresh and replayed samples
+            in every iteration (the authors' replay) instead of following
+            each loaded batch with whole replayed batches. See
+            :class:`~etpp_mm.hooks.ReplayControl`. Defaults to off.
         magnitude (str): ``'recipe'`` (default): a preset's RandAugment
             magnitudes end at the recipe's own; ``'paper'``: at 9.
         validation (str): ``'full_size'`` (default), ``'stage_size'`` or

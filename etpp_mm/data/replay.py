@@ -2,19 +2,40 @@
 
 At low resolution the model step is cheap and the data loader (decoding,
 augmentation) becomes the bottleneck: ET++ at budget 200 makes ~454 passes
-over the data in 2/3 of the baseline's time. Replay reuses each loaded batch:
-with factor ``r``, every freshly loaded batch is followed by ``r - 1``
-batches drawn uniformly from a FIFO of recently loaded *samples* (the fresh
-ones included), so only ``1/r`` of the iterations wait for the loader.
+over the data in 2/3 of the baseline's time. Replay reuses loaded samples,
+so that with factor ``r`` each loaded batch feeds ``r`` iterations and only
+``1/r`` of the iterations wait for the loader. Two modes:
+
+* ``'whole'``: every freshly loaded batch is trained on as it is, then
+  followed by ``r - 1`` batches drawn uniformly from a FIFO of recently
+  loaded *samples* (the fresh ones included).
+* ``'mix'`` (the authors' replay buffer): every iteration mixes fresh and
+  replayed samples. A loaded batch of ``B`` samples is split into ``r``
+  fresh chunks of ``B // r`` or ``ceil(B / r)`` samples (an even split, so
+  each loaded sample is trained on fresh exactly once); each of its ``r``
+  iterations trains one chunk, which joins the FIFO first (as the authors'
+  buffer takes each fresh batch before drawing), followed by the other
+  ``B - chunk`` samples drawn uniformly from the FIFO.
+
+Why mix mode splits loaded batches instead of loading batches of ``B / r``:
+the loader then runs exactly as in ``'whole'`` mode. The stage batch
+sampler (:mod:`.stage_batch`) still hands it the stage's batches of ``B``,
+batch ``i`` of its epoch plan being the clock's iteration ``i``; an epoch
+keeps ``len(loader)`` iterations and loads the first ``ceil(len / r)`` of
+them; every iteration trains the stage's batch size, the ``B`` samples the
+compute clock counts for it. Batches of ``B / r`` would need an epoch plan
+of ``r`` times as many sampler batches, a second plan for the clock, and
+the per-batch costs of the loader (collation, worker transfers) ``r`` times
+over.
 
 The wrapped loader runs unchanged: its workers collate batches (one
 shared-memory transfer per batch field rather than one per sample). The
-FIFO (:class:`ReplayBuffer`) copies each loaded batch's samples into storage
-it owns and assembles replayed batches by drawing slots from it, every field
-of a sample from the same slot, so images, labels and every other field stay
+FIFO (:class:`ReplayBuffer`) copies loaded samples into storage it owns and
+assembles replayed samples by drawing slots from it, every field of a
+sample from the same slot, so images, labels and every other field stay
 together whatever the pipeline produces (one view or several). The data
-preprocessor's batch augmentations (Mixup, CutMix) run on the replayed batch
-afterwards, giving replayed samples new partners.
+preprocessor's batch augmentations (Mixup, CutMix) run on the assembled
+batch afterwards, giving replayed samples new partners.
 
 The number of iterations per epoch does not change (an epoch loads ``1/r``
 of the data and replays the rest), so an iteration-based clock, compute
@@ -23,7 +44,7 @@ adapts it to MMEngine.
 """
 import math
 import time
-from typing import Any, Callable, Dict, Iterator, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import torch
 
@@ -32,10 +53,33 @@ from .replay_factor import (AUTO, AutoReplayFactor, balancing_replay_factor,
 from .replay_fifo import ReplayBuffer, stacks_tensors
 
 __all__ = [
-    'AUTO', 'AutoReplayFactor', 'ReplayBuffer', 'ReplayLoader',
-    'balancing_replay_factor', 'replay_buffer_bytes', 'replay_factors',
-    'sample_nbytes', 'to_compact'
+    'AUTO', 'AutoReplayFactor', 'MIX', 'REPLAY_MODES', 'ReplayBuffer',
+    'ReplayLoader', 'WHOLE', 'balancing_replay_factor', 'fresh_chunks',
+    'replay_buffer_bytes', 'replay_factors', 'sample_nbytes', 'to_compact'
 ]
+
+WHOLE, MIX = 'whole', 'mix'
+REPLAY_MODES = (WHOLE, MIX)
+_DONE = object()  # the end of one loaded batch's iterations
+
+
+def fresh_chunks(size: int, factor: int) -> List[Tuple[int, int]]:
+    """``(start, stop)`` of the fresh samples of each of the ``factor``
+    iterations that use one loaded batch of ``size`` samples in mode
+    ``'mix'``: an even split (sizes differ by at most one, the larger
+    first), so every loaded sample is trained on fresh exactly once.
+
+    Example:
+        >>> fresh_chunks(10, 4)  # 3, 3, 2 and 2 fresh samples
+        [(0, 3), (3, 6), (6, 8), (8, 10)]
+        >>> fresh_chunks(8, 1)
+        [(0, 8)]
+    """
+    base, extra = divmod(size, factor)
+    bounds = [0]
+    for index in range(factor):
+        bounds.append(bounds[-1] + base + (index < extra))
+    return list(zip(bounds[:-1], bounds[1:]))
 
 
 def sample_nbytes(sample: Any) -> int:
@@ -85,7 +129,9 @@ def replay_buffer_bytes(buffer_samples: int, bytes_per_sample: int,
 
 class ReplayLoader:
     """Wraps a ``torch.utils.data.DataLoader``; yields ``len(loader)``
-    batches per epoch, of which only ``ceil(len / factor)`` are loaded.
+    batches per epoch, of which only ``ceil(len / factor)`` are loaded:
+    whole (mode ``'whole'``) or in fresh chunks mixed with replayed samples
+    (mode ``'mix'``).
 
     The loader is used as it is (its ``collate_fn`` runs in its workers).
     Any attribute not defined here (``sampler``, ``dataset``,
@@ -106,6 +152,13 @@ class ReplayLoader:
         auto_iters (int): iterations measured before ``'auto'`` chooses.
         log (callable, optional): receives the line explaining each
             automatic choice.
+        mode (str): ``'whole'`` (default): a loaded batch, then
+            ``factor - 1`` batches drawn from the FIFO; ``'mix'``: each of
+            the ``factor`` iterations of a loaded batch trains one fresh
+            chunk of it and samples drawn from the FIFO (see
+            :func:`fresh_chunks`). Read at every loaded batch. An ``'auto'``
+            factor applies, in mode ``'mix'``, from the loaded batch after
+            its choice (the measured one is already trained on whole).
 
     Example:
         >>> import torch
@@ -119,6 +172,13 @@ class ReplayLoader:
         ([0, 1], [2, 3])
         >>> set(batches[3].tolist()) <= {0, 1, 2, 3}  # drawn from the FIFO
         True
+        >>> mixing = ReplayLoader(DataLoader(torch.arange(16), batch_size=4),
+        ...                       capacity=8, factor=2, mode='mix')
+        >>> steps = list(mixing)  # each: 2 fresh, then 2 replayed
+        >>> [len(b) for b in steps], [b[:2].tolist() for b in steps]
+        ([4, 4, 4, 4], [[0, 1], [2, 3], [4, 5], [6, 7]])
+        >>> mixing.loaded_batches, mixing.replayed_samples
+        (2, 8)
     """
 
     def __init__(self,
@@ -128,8 +188,10 @@ class ReplayLoader:
                  seed: int = 0,
                  max_factor: int = 4,
                  auto_iters: int = 8,
-                 log: Optional[Callable[[str], None]] = None):
+                 log: Optional[Callable[[str], None]] = None,
+                 mode: str = WHOLE):
         self.loader = loader
+        self.mode = mode
         self.buffer = ReplayBuffer(
             capacity, seed, stacked=stacks_tensors(loader.collate_fn))
         self.seed = seed
@@ -138,11 +200,24 @@ class ReplayLoader:
         self.log = log
         self.loaded_batches = 0
         self.replayed_batches = 0
+        self.replayed_samples = 0
         self.decided: Dict[Any, int] = {}
         self.stage: Any = None
         self._auto: Optional[AutoReplayFactor] = None
         AutoReplayFactor(max_factor, auto_iters)  # checks both
         self.factor = factor
+
+    @property
+    def mode(self) -> str:
+        """``'whole'`` or ``'mix'``."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        if value not in REPLAY_MODES:
+            raise ValueError(f'replay mode must be one of '
+                             f'{list(REPLAY_MODES)}, got {value!r}')
+        self._mode = value
 
     @property
     def factor(self) -> int:
@@ -192,15 +267,21 @@ class ReplayLoader:
         self.buffer.reseed(self.seed * 1_000_003 + epoch * 1009 + rank)
 
     def state_dict(self) -> dict:
-        """Counters and automatic choices, for checkpoints."""
+        """Counters and automatic choices, for checkpoints:
+        ``replayed_batches`` counts the drawn batches in mode ``'whole'``,
+        the iterations that mixed in drawn samples in mode ``'mix'``;
+        ``replayed_samples`` the drawn samples in both."""
         return dict(
             loaded_batches=self.loaded_batches,
             replayed_batches=self.replayed_batches,
+            replayed_samples=self.replayed_samples,
             decided=dict(self.decided))
 
     def load_state_dict(self, state: dict) -> None:
         self.loaded_batches = state['loaded_batches']
         self.replayed_batches = state['replayed_batches']
+        # absent from checkpoints saved before the count existed
+        self.replayed_samples = state.get('replayed_samples', 0)
         self.decided = dict(state['decided'])
         if self._auto is not None and self.stage in self.decided:
             self._auto = None
@@ -228,18 +309,47 @@ class ReplayLoader:
             if self._auto is not None:
                 self._auto.observe(
                     wait=time.perf_counter() - start, factor=self.factor)
-            size = None
-            if self.factor > 1 or self._auto is not None:
-                size = self.buffer.extend(batch)
             self.loaded_batches += 1
-            yield from self._timed(batch)
-            produced += 1
-            for _ in range(self.factor - 1):
-                if produced >= total:
+            steps = self._steps(batch)
+            # the epoch may end within a loaded batch's iterations: draw
+            # (and count) only those that are trained
+            while produced < total:
+                step = next(steps, _DONE)
+                if step is _DONE:
                     break
-                self.replayed_batches += 1
-                yield from self._timed(self.buffer.draw(size))
+                yield from self._timed(step)
                 produced += 1
+
+    def _steps(self, batch: Any) -> Iterator[Any]:
+        """The iterations of one loaded ``batch``, each made when asked
+        for."""
+        mix, factor = self.mode == MIX, self.factor
+        measuring = self._auto is not None
+        if mix and factor > 1:
+            yield from self._mixed(batch, factor)
+            return
+        size = None
+        if factor > 1 or measuring:
+            size = self.buffer.extend(batch)
+        yield batch
+        if mix:  # trained whole while 'auto' measured: mixing starts next
+            return
+        if measuring:  # 'auto' may have chosen during the step
+            factor = self.factor
+        for _ in range(factor - 1):
+            self.replayed_batches += 1
+            self.replayed_samples += size
+            yield self.buffer.draw(size)
+
+    def _mixed(self, batch: Any, factor: int) -> Iterator[Any]:
+        size = self.buffer.batch_size(batch)
+        for start, stop in fresh_chunks(size, factor):
+            if stop > start:
+                self.buffer.extend(batch, start, stop)
+            drawn = size - (stop - start)
+            self.replayed_batches += 1
+            self.replayed_samples += drawn
+            yield self.buffer.mixed(batch, start, stop, drawn)
 
     def _timed(self, batch: Any) -> Iterator[Any]:
         start = time.perf_counter()

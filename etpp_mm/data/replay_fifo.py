@@ -8,7 +8,9 @@ storage allocated once per batch layout: one ``(capacity, ...)`` tensor per
 tensor field (floating-point fields in half precision) and one list of
 objects per per-sample field (``DataSample``...). A replayed batch is
 assembled by indexing that storage with one set of slots for all fields,
-so an image always comes back with its own labels.
+so an image always comes back with its own labels. A mixed batch (replay
+mode ``'mix'``) is a slice of a loaded batch, as loaded, followed field by
+field by samples assembled the same way.
 
 How a batch is read (MMPretrain's, plain ``torch`` ones, nested dicts):
 
@@ -112,14 +114,22 @@ class _Rows:
                 and (not self.as_list or all(
                     r.shape == first.shape for r in rows)))
 
-    def put(self, slots: torch.Tensor, rows: Any, start: int) -> None:
-        rows = torch.stack(list(rows[start:])) if self.as_list else rows[
-            start:]
+    def put(self, slots: torch.Tensor, rows: Any, start: int,
+            stop: int) -> None:
+        rows = rows[start:stop]
+        rows = torch.stack(list(rows)) if self.as_list else rows
         self.data.index_copy_(0, slots, rows.to(self.data.dtype))
 
     def take(self, slots: torch.Tensor) -> Any:
         rows = self.data.index_select(0, slots).to(self.dtype)
         return list(rows.unbind(0)) if self.as_list else rows
+
+    def join(self, rows: Any, start: int, stop: int, drawn: Any) -> Any:
+        """Rows ``start:stop`` of a loaded field followed by drawn rows,
+        laid out as the field is."""
+        if self.as_list:
+            return list(rows[start:stop]) + drawn
+        return torch.cat([rows[start:stop], drawn])
 
 
 class _Objects:
@@ -132,12 +142,16 @@ class _Objects:
     def fits(self, items: Any) -> bool:
         return True
 
-    def put(self, slots: torch.Tensor, items: Any, start: int) -> None:
-        for slot, item in zip(slots.tolist(), items[start:]):
+    def put(self, slots: torch.Tensor, items: Any, start: int,
+            stop: int) -> None:
+        for slot, item in zip(slots.tolist(), items[start:stop]):
             self.items[slot] = owned(item)
 
     def take(self, slots: torch.Tensor) -> Any:
         return self.container(owned(self.items[s]) for s in slots.tolist())
+
+    def join(self, items: Any, start: int, stop: int, drawn: Any) -> Any:
+        return self.container(list(items[start:stop]) + list(drawn))
 
 
 def _storage(value: Any, size: int, capacity: int,
@@ -187,6 +201,20 @@ def _leaves(node: Any, value: Any):
         children)
     for key, child in pairs:
         yield from _leaves(child, value[key])
+
+
+def _mix(node: Any, value: Any, start: int, stop: int,
+         slots: torch.Tensor) -> Any:
+    """Samples ``start:stop`` of the batch ``value`` followed by the
+    samples in ``slots``, field by field."""
+    if isinstance(node, (_Rows, _Objects)):
+        return node.join(value, start, stop, node.take(slots))
+    container, children = node
+    if isinstance(children, dict):
+        return container((k, _mix(c, value[k], start, stop, slots))
+                         for k, c in children.items())
+    return container(_mix(c, value[i], start, stop, slots)
+                     for i, c in enumerate(children))
 
 
 def _assemble(node: Any, slots: torch.Tensor) -> Any:
@@ -254,22 +282,29 @@ class ReplayBuffer:
     def reseed(self, seed: int) -> None:
         self._generator.manual_seed(seed)
 
-    def extend(self, batch: Any) -> int:
-        """Copy the samples of a collated ``batch`` in, evicting the
-        oldest beyond ``capacity``; returns the batch's sample count."""
+    def batch_size(self, batch: Any) -> int:
+        """The number of samples of a collated ``batch``."""
+        return _batch_size(batch, self.stacked)
+
+    def extend(self, batch: Any, start: int = 0,
+               stop: Optional[int] = None) -> int:
+        """Copy samples ``start:stop`` (default: all) of a collated
+        ``batch`` in, evicting the oldest beyond ``capacity``; returns the
+        batch's sample count."""
         size = _batch_size(batch, self.stacked)
+        stop = size if stop is None else stop
         pairs = self._pairs(batch)
         if pairs is None:  # first batch, or a new layout: new storage
             self.clear()
             self._root = _storage(batch, size, self.capacity, self.stacked,
                                   '')
             pairs = list(_leaves(self._root, batch))
-        start = max(0, size - self.capacity)
-        slots = (self._next + torch.arange(size - start)) % self.capacity
+        first = max(start, stop - self.capacity)  # the rest would be evicted
+        slots = (self._next + torch.arange(stop - first)) % self.capacity
         for store, value in pairs:
-            store.put(slots, value, start)
-        self._next = (self._next + size - start) % self.capacity
-        self._count = min(self.capacity, self._count + size - start)
+            store.put(slots, value, first, stop)
+        self._next = (self._next + stop - first) % self.capacity
+        self._count = min(self.capacity, self._count + stop - first)
         return size
 
     def _pairs(self, batch: Any) -> Optional[list]:
@@ -290,6 +325,34 @@ class ReplayBuffer:
         slots = torch.randint(
             self._count, (count, ), generator=self._generator)
         return _assemble(self._root, slots)
+
+    def mixed(self, batch: Any, start: int, stop: int, count: int) -> Any:
+        """Samples ``start:stop`` of ``batch``, as loaded, followed by
+        ``count`` samples drawn uniformly with replacement: one batch laid
+        out as ``batch``, every field of a drawn sample from one slot.
+        ``batch`` must be the one last passed to :meth:`extend` (its
+        layout is the storage's).
+
+        Example:
+            >>> import torch
+            >>> buffer = ReplayBuffer(capacity=8, seed=0)
+            >>> batch = {'inputs': torch.arange(4), 'labels': list('abcd')}
+            >>> buffer.extend(batch, 0, 2)  # the first fresh chunk
+            4
+            >>> mixed = buffer.mixed(batch, 0, 2, count=2)
+            >>> mixed['inputs'][:2].tolist(), mixed['labels'][:2]
+            ([0, 1], ['a', 'b'])
+            >>> ['abcd'[i] for i in mixed['inputs']] == mixed['labels']
+            True
+        """
+        pairs = self._pairs(batch)
+        if pairs is None:
+            raise ValueError('mixed() takes the batch last extended')
+        if count and not self._count:
+            raise RuntimeError('the replay buffer is empty')
+        slots = torch.randint(
+            max(self._count, 1), (count, ), generator=self._generator)
+        return _mix(self._root, batch, start, stop, slots)
 
     def nbytes(self) -> int:
         """Bytes of the tensor storage (allocated for ``capacity``)."""

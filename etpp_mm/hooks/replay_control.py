@@ -9,8 +9,9 @@ factor.
 import os
 from typing import Any, Callable, List, Optional, Sequence, Union
 
-from etpp_mm.data import (AUTO, ReplayLoader, replay_buffer_bytes,
-                          replay_factors, sample_nbytes, to_compact)
+from etpp_mm.data import (AUTO, MIX, WHOLE, ReplayLoader,
+                          replay_buffer_bytes, replay_factors, sample_nbytes,
+                          to_compact)
 from etpp_mm.attach import quiet
 from etpp_mm.attach.options import check_replay_cfg
 
@@ -22,16 +23,20 @@ class ReplayControl:
 
     Args:
         replay (dict): the hook's ``replay`` argument:
-            ``dict(factors=..., buffer_samples=N, max_memory_fraction=0.5,
-            max_factor=4, auto_iters=8)``. ``factors``: uses of each loaded
-            batch, an int or ``'auto'``, one per stage, or ``{size:
-            factor}`` (e.g. ``{96: 4, 160: 'auto'}``, 1 elsewhere; sizes
-            the plan lacks are refused). ``'auto'`` measures the stage's
-            first ``auto_iters`` iterations without replay and then uses
-            the smallest factor at which the model steps hide the loading
-            (at most ``max_factor``), logging both rates. Each replayed
-            batch is drawn from a FIFO of the last ``buffer_samples``
-            loaded samples, per process. Training is refused if the
+            ``dict(factors=..., buffer_samples=N, mode='whole',
+            max_memory_fraction=0.5, max_factor=4, auto_iters=8)``.
+            ``factors``: uses of each loaded batch, an int or ``'auto'``,
+            one per stage, or ``{size: factor}`` (e.g. ``{96: 4, 160:
+            'auto'}``, 1 elsewhere; sizes the plan lacks are refused).
+            ``'auto'`` measures the stage's first ``auto_iters`` iterations
+            without replay and then uses the smallest factor at which the
+            model steps hide the loading (at most ``max_factor``), logging
+            both rates. Replayed samples are drawn from a FIFO of the last
+            ``buffer_samples`` loaded samples, per process: with ``mode``
+            ``'whole'`` each loaded batch is followed by ``factor - 1``
+            drawn batches; with ``'mix'`` each of its ``factor`` iterations
+            trains one ``1/factor`` fresh chunk of it and drawn samples for
+            the rest of the batch. Training is refused if the
             buffers of this machine's processes would need more than
             ``max_memory_fraction`` of its memory. Counters and automatic
             choices go into checkpoints.
@@ -62,6 +67,7 @@ class ReplayControl:
             raise ValueError(f'{KEY}.factors: {error}')
         self.sizes = [tuple(s) for s in stage_sizes]
         self.buffer_samples = replay['buffer_samples']
+        self.mode = replay.get('mode', WHOLE)
         self.max_memory_fraction = replay.get('max_memory_fraction', 0.5)
         self.max_factor = replay.get('max_factor', 4)
         self.auto_iters = replay.get('auto_iters', 8)
@@ -79,14 +85,17 @@ class ReplayControl:
                 seed=seed or 0,
                 max_factor=self.max_factor,
                 auto_iters=self.auto_iters,
-                log=self._log_choice)
+                log=self._log_choice,
+                mode=self.mode)
         self.loader = loader
         auto = (f"; 'auto' measures a stage's first {self.auto_iters} "
                 'iterations without replay, then balances loader and model '
                 f'(at most x{self.max_factor})' if AUTO in self.factors
                 else '')
-        self.log(f'replay: each loaded batch is used {self.factors} times '
-                 'per stage, replayed batches drawn from the last '
+        how = ('each iteration mixing a fresh chunk of it with samples '
+               'drawn' if self.mode == MIX else 'replayed batches drawn')
+        self.log(f'replay ({self.mode}): each loaded batch is used '
+                 f'{self.factors} times per stage, {how} from the last '
                  f'{self.buffer_samples} loaded samples{auto}')
         return loader
 
@@ -175,9 +184,16 @@ class ReplayControl:
                          for i, f in sorted(self.loader.decided.items()))
 
     def summary(self) -> str:
-        """Loaded and replayed batches so far, and the automatic choices."""
-        text = (f'replay: {self.loader.loaded_batches} batches loaded, '
-                f'{self.loader.replayed_batches} replayed')
+        """Loaded and replayed batches (iterations mixed, in mode
+        ``'mix'``) so far, and the automatic choices."""
+        loader = self.loader
+        if self.mode == MIX:
+            text = (f'replay (mix): {loader.loaded_batches} batches loaded, '
+                    f'{loader.replayed_batches} iterations mixed in '
+                    f'{loader.replayed_samples} replayed samples')
+        else:
+            text = (f'replay: {loader.loaded_batches} batches loaded, '
+                    f'{loader.replayed_batches} replayed')
         if self.loader.decided:
             text += f" ('auto' chose {self._chosen()})"
         return text

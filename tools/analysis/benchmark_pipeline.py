@@ -9,18 +9,24 @@ For every stage size of a config's curriculum, measures on this machine:
 
 and prints whether the stage is loader-bound and the replay factor that
 balances it (``ceil(load time / step time)``). With ``--compare-replay R``
-it then trains the smallest stage with replay factor 1 and R side by side
-(alternating rounds, in one process) and reports both throughputs and their
-ratio: the measured effect of replay, not a model of it.
+it then trains the smallest stage without replay and with replay factor R
+in each mode of ``--replay-modes`` (``whole``, ``mix``) side by side
+(alternating rounds of one stream of batches, in one process) and reports
+the throughputs and their ratios to no replay: the measured effect of
+replay, not a model of it. ``--photos N`` trains on N JPEG photos (made
+once from scikit-image's samples) through the config's own train pipeline
+instead of its dataset.
 
 Example::
 
     python tools/analysis/benchmark_pipeline.py \\
         configs/fashion_mnist/resnet18-w8_etpp-b10_1xb128_fmnist.py \\
-        --batches 20 --compare-replay 2
+        --batches 20 --compare-replay 2 --replay-modes whole mix
 """
 import argparse
+import itertools
 import json
+import os
 import os.path as osp
 import sys
 
@@ -30,14 +36,17 @@ from mmengine.runner import Runner
 import etpp_mm  # noqa: F401  registers the hook and transforms
 from etpp_mm.analysis.cli import (add_cfg_options, load_config,
                                   logs_to_stderr)
-from etpp_mm.data import ReplayLoader, balancing_replay_factor
+from etpp_mm.data import (REPLAY_MODES, WHOLE, ReplayLoader,
+                          balancing_replay_factor)
 from etpp_mm.hooks import EfficientTrainHook, SampleClock
 
 # etpp_bench, the benchmark harness, is not installed with etpp_mm: it is
 # imported from the checkout this tool belongs to
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+from etpp_bench.loader_bench import make_jpeg_folder  # noqa: E402
 from etpp_bench.timing import interleaved_timings  # noqa: E402
+from etpp_bench.zoo_config import photo_dataset  # noqa: E402
 
 
 def parse_args():
@@ -54,7 +63,14 @@ def parse_args():
         '--compare-replay',
         type=int,
         metavar='R',
-        help='also train the smallest stage with replay 1 and R side by side')
+        help='also train the smallest stage without replay and with '
+        'replay R side by side')
+    parser.add_argument(
+        '--replay-modes',
+        nargs='+',
+        default=[WHOLE],
+        choices=REPLAY_MODES,
+        help='replay modes compared with no replay (default: whole)')
     parser.add_argument(
         '--rounds',
         type=int,
@@ -65,6 +81,23 @@ def parse_args():
         type=int,
         default=None,
         help='FIFO size for --compare-replay (default: 8 batches)')
+    parser.add_argument(
+        '--photos',
+        type=int,
+        default=None,
+        metavar='N',
+        help="train on N JPEG photos through the config's train pipeline "
+        'instead of its dataset')
+    parser.add_argument(
+        '--photo-repeat',
+        type=int,
+        default=10,
+        help='times each photo is listed in an epoch (long epochs, as on '
+        'ImageNet: the loader restarts at every epoch)')
+    parser.add_argument(
+        '--photo-dir',
+        default='work_dirs/benchmark_photos',
+        help='where the photos are written (reused)')
     parser.add_argument('--json', action='store_true', help='print JSON')
     parser.add_argument(
         '--work-dir',
@@ -84,6 +117,8 @@ def build(args):
     cfg.test_dataloader = cfg.test_cfg = cfg.test_evaluator = None
     cfg.param_scheduler = None  # the LR does not change a step's cost
     cfg.load_from, cfg.resume = None, False
+    if args.photos:
+        cfg.train_dataloader.dataset = photo_train_set(cfg, args)
     runner = Runner.from_cfg(cfg)
     hooks = [h for h in runner.hooks if isinstance(h, EfficientTrainHook)]
     if not hooks:
@@ -96,6 +131,23 @@ def build(args):
     loop = runner.train_loop  # builds the train loader
     hook.before_run(runner)
     return runner, hook, loop
+
+
+def photo_train_set(cfg, args):
+    """A ``CustomDataset`` of ``args.photos`` JPEGs (random crops of
+    scikit-image's photos, 300 px or more a side, about 400 x 350 on
+    average, as ImageNet's) with the config's train pipeline, each photo
+    listed ``args.photo_repeat`` times."""
+    root = osp.abspath(args.photo_dir)
+    paths = make_jpeg_folder(
+        osp.join(root, 'images'), count=args.photos, min_side=300)
+    ann_file = osp.join(root, f'train_{args.photos}x{args.photo_repeat}.txt')
+    with open(ann_file, 'w') as f:
+        for path in paths * args.photo_repeat:
+            f.write(f'images/{osp.basename(path)} 0\n')
+    dataset = photo_dataset(cfg, root, args.photos * args.photo_repeat)
+    dataset.update(ann_file=ann_file, with_label=True)
+    return dataset
 
 
 def first_stage_of_each_size(plan):
@@ -158,53 +210,85 @@ def train_batches(runner, loader, batches):
     """Load and train ``batches`` batches from ``loader``; their images."""
     model = runner.model
     model.train()
-    images, done = 0, 0
-    while done < batches:
-        for batch in loader:
-            model.train_step(batch, runner.optim_wrapper)
-            images += batch_images(batch)
-            done += 1
-            if done == batches:
-                break
+    images = 0
+    for batch in itertools.islice(loader, batches):
+        model.train_step(batch, runner.optim_wrapper)
+        images += batch_images(batch)
     return images
 
 
+def endless(loader):
+    """``loader``'s batches, epoch after epoch."""
+    while True:
+        yield from loader
+
+
 def compare_replay(runner, hook, loop, stage, factor, args):
+    """Images/s of training at ``stage`` without replay and with replay
+    ``factor`` in each of ``args.replay_modes``, in interleaved rounds.
+
+    Every variant trains from one stream of batches, so the loader's
+    workers run on between rounds and no round pays for starting them or
+    for batches prefetched and dropped; a round trains a whole number of
+    loaded batches' iterations and the factor and mode change between
+    rounds, at a loaded batch."""
     raw = loop.dataloader
     enter_stage(hook, raw, stage)
+    sampler = getattr(raw, 'batch_sampler', None)
+    if getattr(sampler, 'batches', None):  # whole loaded batches an epoch
+        batches = sampler.batches
+        sampler.set_batches(batches[:max(factor, len(batches) // factor *
+                                         factor)])
     probe = next(iter(raw))
     buffer_samples = args.buffer_samples or 8 * batch_images(probe)
     replay = ReplayLoader(raw, capacity=buffer_samples, seed=0)
-    images = {1: [], factor: []}
+    variants = {'1': (1, WHOLE)}
+    for mode in args.replay_modes:
+        variants[str(factor) if mode == WHOLE else f'{factor} {mode}'] = (
+            factor, mode)
+    steps = -(-args.batches // factor) * factor
+    stream = endless(replay)
+    images = {name: [] for name in variants}
 
-    def train_with(r):
+    def train_with(name):
 
         def train():
-            replay.factor = r
-            images[r].append(train_batches(runner, replay, args.batches))
+            replay.factor, replay.mode = variants[name]
+            images[name].append(train_batches(runner, stream, steps))
 
         return train
 
-    # a short warm-up, then rounds, so drift on a noisy machine hits both
-    replay.factor = factor
-    train_batches(runner, replay, 2)
-    seconds = interleaved_timings(
-        {r: train_with(r) for r in images}, args.rounds, warmup=0).samples
+    # a short warm-up, then rounds (in alternating order), so drift on a
+    # noisy machine hits every variant
+    for name in variants:
+        replay.factor, replay.mode = variants[name]
+        train_batches(runner, stream, factor)
+    seconds = interleaved_timings({name: train_with(name)
+                                   for name in variants},
+                                  args.rounds,
+                                  warmup=0,
+                                  alternate=True).samples
     rates = {
-        r: [n / s for n, s in zip(images[r], seconds[r])]
-        for r in images
+        name: [n / s for n, s in zip(images[name], seconds[name])]
+        for name in variants
+    }
+    speedups = {
+        name: sum(rates[name]) / sum(rates['1'])
+        for name in variants if name != '1'
     }
     return {
         'stage': stage + 1,
         'size': list(hook.plan.stages[stage].size),
         'buffer_samples': buffer_samples,
+        'steps_per_round': steps,
         'images_per_s': {
-            str(r): sum(v) / len(v)
-            for r, v in rates.items()
+            name: sum(v) / len(v)
+            for name, v in rates.items()
         },
-        'rounds': {str(r): v
-                   for r, v in rates.items()},
-        'speedup': (sum(rates[factor]) / sum(rates[1])),
+        'rounds': rates,
+        # the first mode's, against no replay
+        'speedup': next(iter(speedups.values())),
+        'speedups': speedups,
     }
 
 
@@ -235,7 +319,10 @@ def measure(args):
         batch_size=images,
         num_workers=workers,
         threads=torch.get_num_threads(),
+        load_average=list(os.getloadavg()),
         stages=rows)
+    if args.photos:
+        result['photos'] = dict(files=args.photos, repeat=args.photo_repeat)
     if args.compare_replay:
         smallest = first_stage_of_each_size(plan)[0]
         result['replay'] = compare_replay(runner, hook, loop, smallest,
@@ -264,14 +351,15 @@ def main():
               f'{row["balancing_replay"]}')
     if 'replay' in result:
         rep = result['replay']
-        r = str(args.compare_replay)
+        rates = rep['images_per_s']
         print(f'training at stage {rep["stage"]} '
               f'({"x".join(map(str, rep["size"]))}), '
-              f'{args.rounds} alternating rounds of {args.batches} batches, '
-              f'buffer {rep["buffer_samples"]} samples: replay 1 '
-              f'{rep["images_per_s"]["1"]:.0f} img/s, replay {r} '
-              f'{rep["images_per_s"][r]:.0f} img/s -> '
-              f'{rep["speedup"]:.2f}x')
+              f'{args.rounds} alternating rounds of {rep["steps_per_round"]} '
+              f'batches, buffer {rep["buffer_samples"]} samples: no replay '
+              f'{rates["1"]:.0f} img/s, ' + ', '.join(
+                  f'replay {name} {rates[name]:.0f} img/s '
+                  f'({speedup:.2f}x)'
+                  for name, speedup in rep['speedups'].items()))
 
 
 if __name__ == '__main__':
