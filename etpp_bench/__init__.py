@@ -13,7 +13,8 @@ front), ``zoo*`` (the model-zoo sweep of ``check_recipes.py``),
 ``timing`` (interleaved rounds, medians), ``step_time`` (seconds per
 training step), ``loader_bench`` (a pipeline's cost at both augmentation
 orders, a loader's images/s), ``node`` (the node benchmark: step, loader
-and both per stage size) and ``node_advice`` (the settings it recommends).
+and both per stage size), ``node_advice`` (the settings it recommends)
+and ``decode_bench`` (the JPEG decode's cost by stage size).
 Used by ``tools/benchmark.py``,
 ``tools/search_curriculum.py`` and ``tools/analysis/``.
 
