@@ -329,11 +329,11 @@ def test_precise_bn_runs_on_the_stage_loader():
     assert not torch.equal(model.backbone.bn1.running_mean, before)
 
 
-@pytest.mark.parametrize('samples,first', [(60000, 5), (20000, 2),
-                                           (5100, 1)])
+@pytest.mark.parametrize('samples,first', [(60000, 5), (20000, 4),
+                                           (3000, 1)])
 def test_auto_batch_keeps_a_floor_of_optimizer_steps(samples, first):
     """batch_scale='auto' at batch 128: Fashion-MNIST's 469 steps an epoch
-    take x5 at 96/224 of the side; 157 steps only x2 and 40 none, so no
+    take x5 at 96/224 of the side; 157 steps only x4 and 24 none, so no
     epoch of a stage falls below AUTO_MIN_STEPS_PER_EPOCH steps; the cap
     is logged with the numbers a user needs to override it."""
     from torch.utils.data import DataLoader
@@ -361,8 +361,8 @@ def test_auto_batch_keeps_a_floor_of_optimizer_steps(samples, first):
     else:
         assert capped == []
     # the floor counts optimizer steps: 313 iterations of 64 are 157 steps
-    # of 2 iterations (x2), 313 steps of 1 (x4)
-    for accumulate, scale in ((2, 2), (1, 4)):
+    # of 2 iterations (x4), 313 steps of 1 (x5)
+    for accumulate, scale in ((2, 4), (1, 5)):
         accumulated = SampleClock(plan, 'auto', accumulate=accumulate)
         accumulated.install(DataLoader(range(20000), batch_size=64), [],
                             False)

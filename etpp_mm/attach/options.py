@@ -166,7 +166,7 @@ class CurriculumOptions:
             (``'etpp'`` only): each stage's batch as a multiple of the
             recipe's, one int for all reduced stages, one per stage,
             ``{size: multiple}`` or ``'auto'`` (the pixel ratio, capped to
-            keep 64 optimizer steps an epoch); ``None`` (default) keeps the
+            keep 32 optimizer steps an epoch); ``None`` (default) keeps the
             recipe's batch. See :class:`~etpp_mm.hooks.SampleClock`.
         lr_scaling (str): the LR rule for a larger batch: ``'auto'``
             (default: linear for SGD-like optimizers, square root for
