@@ -91,26 +91,31 @@ def test_replayed_samples_keep_their_image_and_label(fmnist_root):
     assert any(len(groups) > 1 for groups in replayed)
 
 
-def test_mixup_runs_after_the_replay_mixing(fmnist_root):
-    dataset = fmnist(fmnist_root, 32)
-    loader = DataLoader(dataset, batch_size=8, collate_fn=pseudo_collate)
-    replay = ReplayLoader(loader, capacity=32, factor=2, seed=0)
+def check_mixup_within_batch(batch):
+    """MMPretrain's Mixup, run in the data preprocessor on a batch the
+    replay loader gave, mixes each sample's class only with those of its
+    partners from the same batch."""
     preprocessor = ClsDataPreprocessor(
         num_classes=10,
         mean=[0.],
         std=[255.],
         batch_augments=dict(augments=dict(type='Mixup', alpha=1.0)))
     torch.manual_seed(0)
-    batches = list(replay)
-    data = preprocessor(batches[1], training=True)  # a replayed batch
+    labels = [int(s.gt_label) for s in batch['data_samples']]
+    data = preprocessor(batch, training=True)
     scores = torch.stack([s.gt_score for s in data['data_samples']])
-    labels = [int(s.gt_label) for s in batches[1]['data_samples']]
-    # each soft label mixes the sample's own class with a partner's class
-    # from the same replayed batch
     for row, label in zip(scores, labels):
         assert row.sum() == pytest.approx(1.0, abs=1e-5)
         assert row[label] > 0
         assert set(row.nonzero().flatten().tolist()) <= set(labels)
+
+
+def test_mixup_runs_after_the_replay_mixing(fmnist_root):
+    dataset = fmnist(fmnist_root, 32)
+    loader = DataLoader(dataset, batch_size=8, collate_fn=pseudo_collate)
+    replay = ReplayLoader(loader, capacity=32, factor=2, seed=0)
+    batches = list(replay)
+    check_mixup_within_batch(batches[1])  # a replayed batch
 
 
 def test_buffer_memory_stays_within_its_bound(fmnist_root):

@@ -10,8 +10,8 @@ import torch
 from conftest import ROOT, load_probe, train
 from mmengine.dataset import default_collate, pseudo_collate
 from mmpretrain.datasets import FashionMNIST
-from mmpretrain.models import ClsDataPreprocessor
-from test_replay import IndexedImages, SlowImages, check_pairs
+from test_replay import (IndexedImages, SlowImages, check_mixup_within_batch,
+                         check_pairs)
 from torch.utils.data import DataLoader
 
 from etpp_mm.attach.options import check_replay_cfg
@@ -95,19 +95,7 @@ def test_mixed_real_images_keep_their_labels_and_mixup_follows(fmnist_root):
             assert int(sample.gt_label) == raw['gt_label']
     # Mixup runs in the data preprocessor, on the mixed batch: partners of
     # fresh samples are replayed ones and the other way round
-    preprocessor = ClsDataPreprocessor(
-        num_classes=10,
-        mean=[0.],
-        std=[255.],
-        batch_augments=dict(augments=dict(type='Mixup', alpha=1.0)))
-    torch.manual_seed(0)
-    labels = [int(s.gt_label) for s in steps[3]['data_samples']]
-    data = preprocessor(steps[3], training=True)
-    scores = torch.stack([s.gt_score for s in data['data_samples']])
-    for row, label in zip(scores, labels):
-        assert row.sum() == pytest.approx(1.0, abs=1e-5)
-        assert row[label] > 0
-        assert set(row.nonzero().flatten().tolist()) <= set(labels)
+    check_mixup_within_batch(steps[3])
     # Mixup's soft labels reach neither the FIFO nor later draws
     assert all('gt_score' not in s for s in replay.buffer.draw(8)[
         'data_samples'])
