@@ -14,7 +14,9 @@ For every distinct stage size of a recipe's curriculum it measures
 
 and, from those rates, recommends per stage a batch multiple
 (``batch_scale``), a replay factor and the loader's workers, each with its
-reason (:mod:`etpp_bench.node_advice`: pure functions of the measured rates).
+reason (:mod:`etpp_bench.node_advice`: pure functions of the measured rates);
+and times the recipe's optimizer step alone in each implementation torch
+has for it (:mod:`etpp_bench.optimizer_time`), recommending the fastest.
 """
 import copy
 import functools
@@ -31,6 +33,7 @@ from etpp_bench.loader_bench import (DrivenStages, busy_loaders,
 from etpp_bench.node_advice import (StageAdvice, batches_to_time,
                                     expected_rate, rate_text,
                                     recommend_stage, recommend_workers)
+from etpp_bench.optimizer_time import OptimizerTime, time_optimizers
 from etpp_bench.step_time import StepTime, TrainStep, time_steps
 from etpp_bench.timing import interleaved_samples
 from etpp_mm.attach import CurriculumOptions, train_pipelines
@@ -184,6 +187,23 @@ class NodeBenchmark:
         self.log(f'timing the step: {len(pairs)} (size, batch) pairs, '
                  f'{rounds} rounds of {steps} steps')
         return time_steps(self.step, pairs, rounds=rounds, steps=steps)
+
+    def time_optimizer(self,
+                       rounds: int = 3,
+                       steps: int = 5) -> List[OptimizerTime]:
+        """The recipe's optimizer step alone, in each implementation torch
+        has for it (:func:`time_optimizers`)."""
+        self.log(f'timing the optimizer step: {rounds} rounds of {steps} '
+                 'steps per implementation')
+        return time_optimizers(self.step.model, self.step.wrapper_cfg,
+                               rounds, steps)
+
+    def smallest_step(self, times: Sequence[StepTime]) -> float:
+        """Seconds of a step at the smallest stage size, at the batch the
+        recipe as configured trains it at."""
+        small = min(self.rates, key=lambda r: r.size)
+        return next(t.seconds for t in times
+                    if t.size == small.size and t.batch == small.batch)
 
     def _loader(self, rates: StageRates, batches: int, seed: int):
         return sampling_loader(self.dataset, rates.batch, batches,

@@ -76,9 +76,10 @@ class TrainStep:
         self.model.train()
         # a GPU trains as the recipe says (AMP included); AmpOptimWrapper
         # refuses to build without one
-        wrapper_cfg = copy.deepcopy(cfg.optim_wrapper) \
+        self.wrapper_cfg = copy.deepcopy(cfg.optim_wrapper) \
             if self.device.type == 'cuda' else plain_optim_wrapper_cfg(cfg)
-        self.optim_wrapper = build_optim_wrapper(self.model, wrapper_cfg)
+        self.optim_wrapper = build_optim_wrapper(
+            self.model, copy.deepcopy(self.wrapper_cfg))
         self.channels = input_channels(cfg)
         self.classes = (model_cfg.get('head', None)
                         or {}).get('num_classes', 10)

@@ -11,6 +11,8 @@ from mmengine.config import Config
 from etpp_bench.node import hook_of
 from etpp_bench.node_advice import (expected_rate, recommend_stage,
                                     recommend_workers, replay_factor)
+from etpp_bench.optimizer_time import (OptimizerTime, implementation_options,
+                                       recommend_optimizer, time_optimizers)
 
 CONFIG = 'configs/fashion_mnist/resnet18-w8_etpp-b10_1xb128_fmnist.py'
 NUMBER = re.compile(r'^\d+(\.\d+)?x?$')
@@ -71,6 +73,13 @@ def test_tool_reports_every_stage_size_with_numbers(tmp_path, fmnist_root):
     assert ('num_workers', 'all') in settings
     assert all(r[3] for r in rows)  # a reason each
     assert 'train_dataloader = dict(num_workers=' in text
+
+    # the recipe's SGD in its three implementations, timed here
+    header, rows = table_after(text, '## The optimizer step')
+    assert [r[0] for r in rows] == ['as configured', 'foreach', 'fused']
+    assert rows[2][1] == '`optim_wrapper.optimizer.fused=True`'
+    assert all(float(r[2]) > 0 for r in rows) and rows[0][3] == '1.00x'
+    assert "of the smallest stage's step" in text
 
 
 # Made-up rates (images/s) at 12 px of a 28 px recipe, batch 128; the
@@ -209,3 +218,67 @@ def test_hook_options_from_the_config_or_the_command_line():
                                              budget=200)
     with pytest.raises(ValueError, match='--hook'):
         hook_of(Config(dict()), None)
+
+
+def test_optimizer_implementations_leave_the_model_untouched():
+    # MMPretrain's Lamb has no other implementation; AdamW's three run
+    import torch
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpretrain')
+    assert list(implementation_options(dict(type='Lamb', lr=1e-3))) == [
+        'as configured'
+    ]
+    model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.BatchNorm1d(8))
+    before = [p.detach().clone() for p in model.parameters()]
+    cfg = dict(type='OptimWrapper',
+               optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
+               paramwise_cfg=dict(norm_decay_mult=0.0))
+    times = time_optimizers(model, cfg, rounds=2, steps=2)
+    assert [t.name for t in times] == ['as configured', 'foreach', 'fused']
+    assert all(t.seconds > 0 and not t.error for t in times)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_an_implementation_that_cannot_run_is_reported_not_raised():
+    # torch before 2.4 refused fused=True for CPU tensors, in these words
+    import torch
+
+    class CudaOnlyFusedSGD(torch.optim.SGD):
+
+        def __init__(self, params, lr, foreach=None, fused=None):
+            if fused:
+                raise RuntimeError('`fused=True` requires all the params to '
+                                   'be floating point Tensors of supported '
+                                   "devices: ['cuda']\nmore")
+            super().__init__(params, lr, foreach=foreach)
+
+    cfg = dict(type='OptimWrapper',
+               optimizer=dict(type=CudaOnlyFusedSGD, lr=0.1))
+    times = time_optimizers(torch.nn.Linear(4, 2), cfg, 1, 1)
+    assert [(t.name, t.seconds is None) for t in times] == [
+        ('as configured', False), ('foreach', False), ('fused', True)
+    ]
+    assert times[2].error == ('`fused=True` requires all the params to be '
+                              "floating point Tensors of supported devices: "
+                              "['cuda']")
+    option, why = recommend_optimizer(times, small_step=1.0)
+    assert option in ('', 'optim_wrapper.optimizer.foreach=True')
+
+
+def test_the_optimizer_is_kept_unless_another_is_clearly_faster():
+    ms = 1e-3
+    configured = OptimizerTime('as configured', '', 10 * ms)
+    close = OptimizerTime('fused', 'optim_wrapper.optimizer.fused=True',
+                          9.5 * ms)
+    failed = OptimizerTime('foreach', 'optim_wrapper.optimizer.foreach=True',
+                           None, 'no CUDA')
+    option, why = recommend_optimizer([configured, close, failed], 50 * ms)
+    assert option == ''
+    assert why.startswith("keep the recipe's optimizer: 10.0 ms a step")
+    assert '20% of the smallest stage' in why
+    fast = OptimizerTime('fused', 'optim_wrapper.optimizer.fused=True',
+                         2 * ms)
+    option, why = recommend_optimizer([configured, fast], 50 * ms)
+    assert option == 'optim_wrapper.optimizer.fused=True'
+    assert '5.0x faster' in why

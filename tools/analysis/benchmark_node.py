@@ -5,7 +5,9 @@ machine's CPU or GPU: the training step by input size and batch (random
 inputs; the recipe's batch and the batch ``batch_scale='auto'`` would use),
 the train loader with its configured workers, and both together; each size
 classed as step-bound or loader-bound, and ``batch_scale``, ``replay`` and
-``num_workers`` recommended with a reason each. Prints a Markdown report
+``num_workers`` recommended with a reason each; the recipe's optimizer
+step alone in each implementation torch has for it (loop, ``foreach``,
+``fused``) and the fastest recommended. Prints a Markdown report
 (and writes it with ``--report``). Reference: docs/gpu_node.md.
 
 Example::
@@ -38,6 +40,8 @@ from etpp_bench.machine import machine_info  # noqa: E402
 from etpp_bench.node import (NodeBenchmark, format_stage_table,  # noqa: E402
                              hook_of)
 from etpp_bench.node_advice import config_lines, format_advice  # noqa: E402
+from etpp_bench.optimizer_time import (  # noqa: E402
+    format_optimizer_table, recommend_optimizer)
 from etpp_bench.step_time import format_step_table  # noqa: E402
 
 
@@ -147,7 +151,19 @@ def header(args, bench, device, machine):
     ]
 
 
-def report(args, bench, times, advice, workers, lines):
+def optimizer_section(bench, times, optimizer_times):
+    option, why = recommend_optimizer(optimizer_times,
+                                      bench.smallest_step(times))
+    return [
+        '## The optimizer step', '',
+        'The recipe\'s optimizer alone, on its model\'s parameters with '
+        'random gradients, in each implementation torch has for it; it '
+        'does not shrink with the stage size.', '',
+        format_optimizer_table(optimizer_times), '', f'- {why}.'
+    ] + ([f'- Train with `--cfg-options {option}`.'] if option else []) + ['']
+
+
+def report(args, bench, times, advice, workers, lines, optimizer_times):
     rates = bench.rates
     text = [f'# Node benchmark: `{osp.basename(args.config)}`', '']
     text += [f'- {label}: {value}' for label, value in lines]
@@ -175,7 +191,7 @@ def report(args, bench, times, advice, workers, lines):
         format_advice(advice, bench.base, workers,
                       bench.workers), '', '```python',
         config_lines(advice, bench.base, workers[0]), '```', ''
-    ]
+    ] + optimizer_section(bench, times, optimizer_times)
     return '\n'.join(text)
 
 
@@ -201,13 +217,14 @@ def main(argv=None):
             raise SystemExit(f'--batches {odd}: not multiples of the '
                              f"recipe's batch {bench.base}")
         times = bench.time_steps(args.batches, args.rounds, args.steps)
+        optimizer_times = bench.time_optimizer(args.rounds)
         bench.measure_rates(args.loader_batches, args.e2e_batches, args.rounds,
                             args.warmup)
         cores = max(1, machine['usable_cpus'] // procs)
         step_cores = 1 if device == 'cuda' else torch.get_num_threads()
         advice, workers = bench.advise(times, cores, step_cores)
     text = report(args, bench, times, advice, workers,
-                  header(args, bench, device, machine))
+                  header(args, bench, device, machine), optimizer_times)
     print(text)
     if args.report:
         os.makedirs(osp.dirname(osp.abspath(args.report)), exist_ok=True)
