@@ -86,15 +86,27 @@ class Variant:
         return self.name.replace(' ', '-')
 
     def hook_cfg(self) -> Dict[str, Any]:
-        """The ``EfficientTrainHook`` config of a curriculum variant."""
+        """The ``EfficientTrainHook`` config of a curriculum variant: its
+        preset, unless its options give a stage table of their own.
+
+        Example:
+            >>> Variant('own b10', 10, 'etpp', 4, hook_options=(
+            ...     ('stages', [{'share': 1.0, 'size': 28}]), )).hook_cfg()
+            ... # doctest: +NORMALIZE_WHITESPACE
+            {'type': 'EfficientTrainHook', 'budget': 10, 'size_divisor': 4,
+             'stages': [{'share': 1.0, 'size': 28}]}
+        """
         if not self.is_curriculum:
             raise ValueError(f'{self.name} trains the plain recipe: no hook')
-        return dict(
-            type='EfficientTrainHook',
-            preset=self.preset,
-            budget=self.budget,
-            size_divisor=self.size_divisor,
-            **dict(self.hook_options))
+        cfg = dict(type='EfficientTrainHook',
+                   preset=self.preset,
+                   budget=self.budget,
+                   size_divisor=self.size_divisor)
+        options = dict(self.hook_options)
+        if 'stages' in options:  # a table of its own replaces the preset's
+            del cfg['preset']
+        cfg.update(options)
+        return cfg
 
     def identity(self) -> Dict[str, Any]:
         """What makes the variant's runs differ from the baseline's (for
@@ -391,9 +403,24 @@ def labelled_variants(
     """Each ``--variant LABEL BUDGET [KEY=VALUE ...]`` of the benchmark as
     ``(label, budget, hook arguments)``.
 
+    A value holding a dict is read as a Python literal (MMEngine's
+    ``--cfg-options`` syntax has none), e.g. a stage table of the variant's
+    own, which then replaces the preset's.
+
     Example:
         >>> labelled_variants([['stage', '10', 'batch_scale=auto']])
         [('stage', 10, {'batch_scale': 'auto'})]
+        >>> labelled_variants([['own', '10', 'batch_scale=[2,1]',
+        ...                     "stages=[{'share': 0.5, 'size': 12}, "
+        ...                     "{'share': 0.5, 'size': 28}]"]])
+        ... # doctest: +NORMALIZE_WHITESPACE
+        [('own', 10, {'batch_scale': [2, 1],
+                      'stages': [{'share': 0.5, 'size': 12},
+                                 {'share': 0.5, 'size': 28}]})]
+        >>> labelled_variants([['own', '10', 'stages=[{share: 1}]']])
+        Traceback (most recent call last):
+        ...
+        ValueError: --variant own 10: stages=[{share: 1}] holds a dict but is not a Python literal (quote the keys: {'share': 0.1, 'size': 12})
     """
     labelled = []
     for spec in specs:
@@ -406,5 +433,24 @@ def labelled_variants(
             raise ValueError(f'--variant {shlex.join(spec)}: the budget '
                              f'{spec[1]!r} is not a number') from None
         check_budget(budget, key=f'--variant {spec[0]} budget')
-        labelled.append((spec[0], budget, parse_cfg_options(spec[2:])))
+        labelled.append((spec[0], budget, _hook_arguments(spec)))
     return labelled
+
+
+def _hook_arguments(spec: Sequence[str]) -> Dict[str, Any]:
+    plain, literal = [], {}
+    for pair in spec[2:]:
+        key, _, value = pair.partition('=')
+        if '{' not in value:
+            plain.append(pair)
+            continue
+        try:
+            literal[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            raise ValueError(
+                f'--variant {spec[0]} {spec[1]}: {pair} holds a dict but is '
+                "not a Python literal (quote the keys: {'share': 0.1, "
+                "'size': 12})") from None
+    arguments = parse_cfg_options(plain)
+    arguments.update(literal)
+    return arguments

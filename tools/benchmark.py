@@ -105,7 +105,9 @@ def parse_args(argv=None):
         metavar='LABEL BUDGET [KEY=VALUE',
         help='one more curriculum variant, named "LABEL bBUDGET", with its '
         'own EfficientTrainHook arguments (repeatable), e.g. --variant '
-        'stage 10 augment_at=stage batch_scale=auto')
+        'stage 10 augment_at=stage batch_scale=auto; a value holding a dict '
+        "is a Python literal: \"stages=[{'share': 0.5, 'size': 12}, ...]\" "
+        "replaces the preset's table")
     parser.add_argument(
         '--shortened',
         nargs='+',
