@@ -34,7 +34,7 @@ from etpp_bench.node_advice import (StageAdvice, batches_to_time,
                                     expected_rate, rate_text,
                                     recommend_stage, recommend_workers)
 from etpp_bench.optimizer_time import OptimizerTime, time_optimizers
-from etpp_bench.step_time import StepTime, TrainStep, time_steps
+from etpp_bench.step_time import StepTime, TrainStep, step_at, time_steps
 from etpp_bench.timing import interleaved_samples
 from etpp_mm.attach import CurriculumOptions, train_pipelines
 from etpp_mm.attach.loader_setup import collate_name, setup_collate
@@ -202,8 +202,7 @@ class NodeBenchmark:
         """Seconds of a step at the smallest stage size, at the batch the
         recipe as configured trains it at."""
         small = min(self.rates, key=lambda r: r.size)
-        return next(t.seconds for t in times
-                    if t.size == small.size and t.batch == small.batch)
+        return step_at(times, small.size, small.batch).seconds
 
     def _loader(self, rates: StageRates, batches: int, seed: int):
         return sampling_loader(self.dataset, rates.batch, batches,
@@ -257,21 +256,15 @@ class NodeBenchmark:
                step_cores: int) -> Tuple[List[StageAdvice], Tuple[int, str]]:
         """:func:`recommend_stage` at every size, then
         :func:`recommend_workers`."""
-        full_rate = next(t.batch / t.seconds for t in times
-                         if t.size == self.full and t.batch == self.base)
+        full_rate = step_at(times, self.full, self.base).rate
         advice = []
         for r in self.rates:
-            step_rates = {
-                t.batch: t.batch / t.seconds
-                for t in times if t.size == r.size
-            }
+            step_rates = {t.batch: t.rate for t in times if t.size == r.size}
             advice.append(
                 recommend_stage(r.size, self.full, self.base, step_rates,
                                 full_rate, r.loader, r.batch, self.workers))
         needed = {
-            a.size:
-            next(t.batch / t.seconds for t in times
-                 if t.size == a.size and t.batch == a.scale * self.base)
+            a.size: step_at(times, a.size, a.scale * self.base).rate
             for a in advice
         }
         loaders = {r.size: r.loader for r in self.rates}
@@ -307,8 +300,7 @@ end to end img/s | expected img/s | overhead | bound |
         '|---|---|---|---|---|---|---|---|---|',
     ]
     for r in rates:
-        step = next(t.batch / t.seconds for t in times
-                    if t.size == r.size and t.batch == r.batch)
+        step = step_at(times, r.size, r.batch).rate
         a = by_size[r.size]
         lines.append(
             f'| {r.size} | {(r.size / full)**2:.2f}x | {r.batch} | '

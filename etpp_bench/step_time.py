@@ -41,6 +41,21 @@ class StepTime:
     def per_sample(self) -> float:
         return self.seconds / self.batch
 
+    @property
+    def rate(self) -> float:
+        """Samples per second."""
+        return self.batch / self.seconds
+
+
+def step_at(times: Sequence[StepTime], size: int, batch: int) -> StepTime:
+    """The step of ``times`` at ``size`` and ``batch``.
+
+    Example:
+        >>> step_at([StepTime(28, 8, 0.4), StepTime(12, 8, 0.1)], 12, 8).rate
+        80.0
+    """
+    return next(t for t in times if t.size == size and t.batch == batch)
+
 
 class TrainStep:
     """One real training step of ``cfg.model`` (an MMPretrain classifier)
@@ -156,8 +171,7 @@ def format_step_table(times: Sequence[StepTime], full_size: int,
         | 12 | 8 | 0.1000 | 0.25x | 0.01250 | 0.25x | 0.18x |
         | 12 | 32 | 0.3200 | 0.80x | 0.01000 | 0.20x | 0.18x |
     """
-    reference = next(t for t in times
-                     if t.size == full_size and t.batch == base_batch)
+    reference = step_at(times, full_size, base_batch)
     lines = [
         '| size | batch | s/step | step vs full size | s/sample | '
         'sample vs full size | pixels vs full size |',
