@@ -433,13 +433,24 @@ def labelled_variants(
             raise ValueError(f'--variant {shlex.join(spec)}: the budget '
                              f'{spec[1]!r} is not a number') from None
         check_budget(budget, key=f'--variant {spec[0]} budget')
-        labelled.append((spec[0], budget, _hook_arguments(spec)))
+        labelled.append((spec[0], budget,
+                         hook_arguments(spec[2:],
+                                        f'--variant {spec[0]} {spec[1]}')))
     return labelled
 
 
-def _hook_arguments(spec: Sequence[str]) -> Dict[str, Any]:
+def hook_arguments(pairs: Sequence[str], option: str) -> Dict[str, Any]:
+    """``KEY=VALUE`` hook arguments of ``--hook-options`` or a
+    ``--variant``: MMEngine's ``--cfg-options`` syntax, or a Python literal
+    where the value holds a dict (which that syntax has none of).
+
+    Example:
+        >>> hook_arguments(['batch_scale=auto', "stages=[{'share': 1.0, "
+        ...                 "'size': 28}]"], '--hook-options')
+        {'batch_scale': 'auto', 'stages': [{'share': 1.0, 'size': 28}]}
+    """
     plain, literal = [], {}
-    for pair in spec[2:]:
+    for pair in pairs:
         key, _, value = pair.partition('=')
         if '{' not in value:
             plain.append(pair)
@@ -448,9 +459,8 @@ def _hook_arguments(spec: Sequence[str]) -> Dict[str, Any]:
             literal[key] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
             raise ValueError(
-                f'--variant {spec[0]} {spec[1]}: {pair} holds a dict but is '
-                "not a Python literal (quote the keys: {'share': 0.1, "
-                "'size': 12})") from None
+                f'{option}: {pair} holds a dict but is not a Python literal '
+                "(quote the keys: {'share': 0.1, 'size': 12})") from None
     arguments = parse_cfg_options(plain)
     arguments.update(literal)
     return arguments

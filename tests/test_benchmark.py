@@ -16,7 +16,8 @@ from etpp_bench.pareto import dominated_by
 from etpp_bench.plot import plot_runs
 from etpp_bench.report import format_report
 from etpp_bench.summary import RunResult, check_target, summarize
-from etpp_bench.variants import (Variant, check_benchmark_input, make_variants,
+from etpp_bench.variants import (Variant, check_benchmark_input,
+                                 hook_arguments, make_variants,
                                  run_config_text, run_key, run_order)
 
 RECIPE = osp.join(ROOT, 'configs', 'fashion_mnist',
@@ -348,6 +349,10 @@ def test_shortened_recipes_pareto_front_report_and_plot(tmp_path):
      ['stage b10', 'batch_scale', 'huge']),
     (RECIPE, ['--budgets', '10', '--hook-options', 'augment_at=sideways'],
      ['etpp b10', 'augment_at', 'sideways']),
+    (RECIPE, ['--budgets', '10', '--hook-options', 'stages=[{share: 1}]'],
+     ['--hook-options', 'stages=[{share: 1}]', 'Python literal']),
+    (RECIPE, ['--variant', 'own', '10', "stages=[{'share': 0.5, 'size': 12}]"],
+     ['own b10', 'shares of stages must sum to 1']),
     (RECIPE, ['--budgets', '10', '--shortened', '0'], ['--shortened', '0']),
     (RECIPE, ['--budgets', '10', '--shortened', '15'],
      ['--shortened 15', 'max_epochs (15)']),
@@ -544,3 +549,24 @@ def test_hook_options_reach_the_run_config_and_the_cache_key():
     assert 'hook_options' not in plain.identity()
     with pytest.raises(ValueError, match="two variants are named 'etpp b10'"):
         make_variants([10], 'etpp', 4, None, [('etpp', 10, {})])
+
+
+def test_a_variant_with_its_own_stage_table_plans_without_the_preset(
+        tmp_path, capsys):
+    table = ("stages=[{'share': 0.5, 'size': 12}, "
+             "{'share': 0.5, 'size': 28}]")
+    load_tool().main([
+        RECIPE, '--variant', 'own', '10', table, '--dry-run', '--work-dir',
+        str(tmp_path / 'bench')
+    ])
+    # half the compute at 12 px (0.18x the pixels a sample): 33 epochs
+    assert 'own b10: 33 real epochs, theoretical speed-up 1.50x' in \
+        capsys.readouterr().out
+    _, own = make_variants([], 'etpp', 4, None,
+                           [('own', 10, hook_arguments([table], 'own'))])
+    scope = {}
+    exec(run_config_text('/r/recipe.py', own, 0), scope)
+    hook = scope['custom_hooks'][0]
+    assert 'preset' not in hook
+    assert hook['stages'] == [{'share': 0.5, 'size': 12},
+                              {'share': 0.5, 'size': 28}]

@@ -68,8 +68,8 @@ from etpp_bench.runs import (OUTPUT_FILE, plain_number,  # noqa: E402
 from etpp_bench.shorten import (check_shortened,  # noqa: E402
                                 describe_change, shorten_schedule)
 from etpp_bench.variants import (check_benchmark_input,  # noqa: E402
-                                 labelled_variants, make_variants,
-                                 run_config_text)
+                                 hook_arguments, labelled_variants,
+                                 make_variants, run_config_text)
 
 TRAIN_SCRIPT = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 CACHE_FILE = 'benchmark_cache.json'
@@ -96,7 +96,8 @@ def parse_args(argv=None):
         default=[],
         metavar='KEY=VALUE',
         help='more EfficientTrainHook arguments for the variants of '
-        '--budgets, e.g. augment_at=stage batch_scale=auto')
+        '--budgets, e.g. augment_at=stage batch_scale=auto (a value holding '
+        'a dict is a Python literal, as in --variant)')
     parser.add_argument(
         '--variant',
         nargs='+',
@@ -278,7 +279,8 @@ def benchmark(args, say, command):
     variants, full_size = plan_variants(
         recipe,
         make_variants(budgets, args.preset, args.size_divisor,
-                      parse_cfg_options(args.hook_options), labelled,
+                      hook_arguments(args.hook_options, '--hook-options'),
+                      labelled,
                       args.shortened))
     env = run_environment(args.threads)
     machine = machine_info()
